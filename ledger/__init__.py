@@ -1,0 +1,1 @@
+"""The charity sale ledger's framework-free core: catalogue, journal and the rules around them."""

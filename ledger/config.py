@@ -1,0 +1,226 @@
+"""Load and validate the ledger's settings once, at start-up.
+
+Order: ``config/default.toml``, then the TOML file named by ``LEDGER_CONFIG``, then
+``LEDGER_<SECTION>_<KEY>`` environment variables, then an explicit override mapping (tests).
+The result is an immutable :class:`Settings`; a bad value raises :class:`ConfigError` naming the
+setting and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ledger.errors import ConfigError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = PROJECT_DIR / "config" / "default.toml"
+SUPPORTED_LANGUAGES = ("kk", "ru", "en")
+
+# LEDGER_* variables that are not settings.
+_RESERVED_ENV = {"LEDGER_CONFIG", "LEDGER_TEST_POSTGRES_URL"}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = ""
+    sqlite_busy_timeout_ms: int = Field(default=15000, ge=0, le=600_000)
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be an sqlite:// or postgresql+psycopg:// URL")
+        if value.startswith("postgresql") and not value.startswith("postgresql+psycopg"):
+            raise ValueError("PostgreSQL URLs must use the psycopg 3 driver: postgresql+psycopg://")
+        return value
+
+
+class PathSettings(_Section):
+    instance: str = "instance"
+
+
+class WebSettings(_Section):
+    public_base_url: str = "http://127.0.0.1:5000"
+    secure_cookies: bool = False
+    secret_key: str = ""
+    demo_banner: bool = True
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http:// or https:// URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        if value and len(value) < 32:
+            raise ValueError("must be at least 32 characters (or empty to generate one)")
+        return value
+
+
+class I18nSettings(_Section):
+    languages: tuple[str, ...] = SUPPORTED_LANGUAGES
+    default_language: str = "kk"
+    fallback_order: tuple[str, ...] = SUPPORTED_LANGUAGES
+
+    @field_validator("languages", "fallback_order")
+    @classmethod
+    def _supported(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [lang for lang in value if lang not in SUPPORTED_LANGUAGES]
+        if unknown:
+            raise ValueError(f"unsupported language(s) {unknown}; supported: {SUPPORTED_LANGUAGES}")
+        if not value:
+            raise ValueError("must name at least one language")
+        if len(set(value)) != len(value):
+            raise ValueError("must not repeat a language")
+        return value
+
+    @model_validator(mode="after")
+    def _default_is_offered(self) -> I18nSettings:
+        if self.default_language not in self.languages:
+            raise ValueError(
+                f"default_language {self.default_language!r} is not in languages {self.languages}"
+            )
+        return self
+
+
+class ReportSettings(_Section):
+    timezone: str = "Asia/Almaty"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class ChainSettings(_Section):
+    explorer_tx_url: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("explorer_tx_url")
+    @classmethod
+    def _has_placeholder(cls, value: dict[str, str]) -> dict[str, str]:
+        for chain_id, template in value.items():
+            if not chain_id.isdigit():
+                raise ValueError(f"key {chain_id!r} must be a chain id")
+            if "{hash}" not in template or not template.startswith("https://"):
+                raise ValueError(f"{chain_id}: must be an https:// URL containing {{hash}}")
+        return value
+
+
+class Settings(_Section):
+    database: DatabaseSettings = DatabaseSettings()
+    paths: PathSettings = PathSettings()
+    web: WebSettings = WebSettings()
+    i18n: I18nSettings = I18nSettings()
+    reports: ReportSettings = ReportSettings()
+    chain: ChainSettings = ChainSettings()
+
+    @property
+    def instance_dir(self) -> Path:
+        path = Path(self.paths.instance)
+        return path if path.is_absolute() else PROJECT_DIR / path
+
+    @property
+    def database_url(self) -> str:
+        """Return the configured URL, or the embedded SQLite file under the instance directory."""
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{self.instance_dir / 'ledger.sqlite3'}"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.reports.timezone)
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any], origin: str) -> None:
+    for section, values in override.items():
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{origin}: [{section}] must be a table of settings")
+        if section not in Settings.model_fields:
+            raise ConfigError(f"{origin}: unknown section [{section}]")
+        base.setdefault(section, {}).update(values)
+
+
+def _read_toml(path: Path, origin: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{origin}: file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{origin}: {path} is not valid TOML: {exc}") from exc
+
+
+def _parse_env_value(raw: str, field_annotation: Any) -> Any:
+    """Turn an environment string into the shape the setting expects (TOML syntax for lists)."""
+    text = str(field_annotation)
+    if "tuple" in text or "dict" in text:
+        try:
+            return tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    overrides: dict[str, dict[str, Any]] = {}
+    for name, raw in environ.items():
+        if not name.startswith("LEDGER_") or name in _RESERVED_ENV:
+            continue
+        rest = name[len("LEDGER_") :].lower()
+        section, _, key = rest.partition("_")
+        section_model = Settings.model_fields.get(section)
+        if section_model is None or section_model.annotation is None:
+            raise ConfigError(f"environment variable {name}: no settings section [{section}]")
+        fields = section_model.annotation.model_fields
+        if key not in fields:
+            raise ConfigError(f"environment variable {name}: [{section}] has no setting {key!r}")
+        overrides.setdefault(section, {})[key] = _parse_env_value(raw, fields[key].annotation)
+    return overrides
+
+
+def load_settings(
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the settings from defaults, LEDGER_CONFIG, LEDGER_* variables and ``overrides``.
+
+    Raises ConfigError naming the setting when a value is missing, unknown or invalid.
+    """
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    _merge(data, _read_toml(DEFAULT_CONFIG_FILE, "config/default.toml"), "config/default.toml")
+    if env.get("LEDGER_CONFIG"):
+        path = Path(env["LEDGER_CONFIG"])
+        _merge(data, _read_toml(path, f"LEDGER_CONFIG={path}"), f"LEDGER_CONFIG={path}")
+    _merge(data, _env_overrides(env), "environment")
+    if overrides:
+        _merge(data, overrides, "overrides")
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(part) for part in err["loc"])
+            problems.append(f"setting {where}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from exc
