@@ -52,9 +52,7 @@ class SplitShare(Base):
     __tablename__ = "split_share"
     __table_args__ = (
         CheckConstraint("bps > 0 AND bps <= 10000", name="bps_range"),
-        CheckConstraint(
-            "(beneficiary_id IS NULL) <> (artist_id IS NULL)", name="one_recipient"
-        ),
+        CheckConstraint("(beneficiary_id IS NULL) <> (artist_id IS NULL)", name="one_recipient"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,212 @@
+"""The ``ledger`` command: everything a user does from a shell.
+
+A thin adapter: each command parses its options, calls one ``ledger`` function inside one
+session, commits once, and prints. Ledger errors become a message and exit code 1; a bad
+configuration exits with 2.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from sqlalchemy.orm import Session
+
+from ledger import migrate
+from ledger.catalogue import load_catalogue, parse_catalogue
+from ledger.config import Settings, load_settings
+from ledger.db import engine_from_settings, make_session_factory, session_scope
+from ledger.errors import ConfigError, LedgerError
+from ledger.journal import compute_journal_checksum, get_balances
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except LedgerError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = ctx.obj.get("settings") if ctx.obj else None
+    if settings is None:
+        settings = load_settings()
+        ctx.ensure_object(dict)["settings"] = settings
+    return settings
+
+
+@contextmanager
+def _session(ctx: click.Context, *, dry_run: bool = False) -> Iterator[Session]:
+    settings = _settings(ctx)
+    engine = engine_from_settings(settings, writer=True)
+    factory = make_session_factory(engine)
+    try:
+        if dry_run:
+            session = factory()
+            try:
+                yield session
+            finally:
+                session.rollback()
+                session.close()
+        else:
+            with session_scope(factory) as session:
+                yield session
+    finally:
+        engine.dispose()
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """The charity sale ledger: catalogue, journal, chain sync, routing and reports."""
+    ctx.ensure_object(dict)
+
+
+@main.group()
+def db() -> None:
+    """Create and migrate the database."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_context
+@_handle_errors
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Migrate the database to the newest schema (creating it if needed)."""
+    settings = _settings(ctx)
+    engine = engine_from_settings(settings, writer=True)
+    try:
+        migrate.upgrade(engine, revision)
+        click.echo(f"database at revision {migrate.get_current_revision(engine)}")
+    finally:
+        engine.dispose()
+
+
+@db.command("current")
+@click.pass_context
+@_handle_errors
+def db_current(ctx: click.Context) -> None:
+    """Print the database's schema revision and the newest one."""
+    engine = engine_from_settings(_settings(ctx))
+    try:
+        click.echo(
+            f"current {migrate.get_current_revision(engine)}, head {migrate.get_head_revision()}"
+        )
+    finally:
+        engine.dispose()
+
+
+@main.group()
+def demo() -> None:
+    """The Behind the Door demo data."""
+
+
+@demo.command("load")
+@click.pass_context
+@_handle_errors
+def demo_load(ctx: click.Context) -> None:
+    """Load the demo catalogue; loading it again changes nothing."""
+    from ledger.demo.load import load_demo
+
+    with _session(ctx) as session:
+        report = load_demo(session)
+    click.echo(f"demo catalogue: {report.summary()}")
+
+
+@main.group()
+def catalogue() -> None:
+    """Load and check catalogue files (docs/catalogue-format.md)."""
+
+
+@catalogue.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change and change nothing.")
+@click.pass_context
+@_handle_errors
+def catalogue_load(ctx: click.Context, path: Path, dry_run: bool) -> None:
+    """Create or update the catalogue from a catalogue file."""
+    parsed = parse_catalogue(path.read_text(encoding="utf-8"), path.name)
+    with _session(ctx, dry_run=dry_run) as session:
+        report = load_catalogue(session, parsed)
+    for line in report.created:
+        click.echo(f"+ {line}")
+    for line in report.updated:
+        click.echo(f"~ {line}")
+    click.echo(("would be " if dry_run else "") + report.summary())
+
+
+@main.group()
+def journal() -> None:
+    """Inspect the journal."""
+
+
+@journal.command("checksum")
+@click.pass_context
+@_handle_errors
+def journal_checksum(ctx: click.Context) -> None:
+    """Print a SHA-256 over every entry and posting (equal journals, equal checksums)."""
+    with _session(ctx, dry_run=True) as session:
+        click.echo(compute_journal_checksum(session))
+
+
+@journal.command("balances")
+@click.option("--account", "account_prefix", default=None, help="Only this account and below.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (amounts as strings).")
+@click.pass_context
+@_handle_errors
+def journal_balances(ctx: click.Context, account_prefix: str | None, as_json: bool) -> None:
+    """Print every account's balance per asset, in the asset's smallest unit."""
+    with _session(ctx, dry_run=True) as session:
+        balances = get_balances(session, account_prefix=account_prefix)
+    rows = sorted(balances.items())
+    if as_json:
+        click.echo(json.dumps([{"account": a, "asset": c, "amount": str(v)} for (a, c), v in rows]))
+        return
+    for (account, code), amount in rows:
+        click.echo(f"{account:60} {amount:>40} {code}")
+
+
+@main.command("config")
+@click.pass_context
+@_handle_errors
+def show_config(ctx: click.Context) -> None:
+    """Validate the configuration and print it (secrets masked)."""
+    data: dict[str, Any] = _settings(ctx).model_dump(mode="json")
+    if data["web"].get("secret_key"):
+        data["web"]["secret_key"] = "***"
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")))
+@click.pass_context
+@_handle_errors
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the web app on one machine (Flask's server; no access log, so no IP is written)."""
+    from web import create_app
+
+    # The development server's access log writes every visitor's IP address: keep it off.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app = create_app(settings=_settings(ctx))
+    click.echo(f"serving on http://{host}:{port}")
+    app.run(host=host, port=port, debug=False, use_reloader=False)

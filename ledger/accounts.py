@@ -1,0 +1,70 @@
+"""The chart of accounts: one function per kind of account, so a name is built in one place.
+
+Names follow Beancount (``Type:Component:...``, each component starting with a capital letter or
+a digit), which keeps the Beancount export a straight copy. See docs/accounts.md.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ledger.models import Wallet
+
+
+def component(text: str) -> str:
+    """Turn a key or label (``crisis-centre-almaty``) into an account component (``CrisisCentreAlmaty``)."""
+    words = re.split(r"[^A-Za-z0-9]+", text)
+    name = "".join(w[:1].upper() + w[1:] for w in words if w)
+    if not name:
+        raise ValueError(f"{text!r} has no letters or digits for an account name")
+    return name if name[0].isupper() or name[0].isdigit() else "X" + name
+
+
+def wallet_account(wallet: Wallet) -> str:
+    """What the initiative holds in one of its own wallets, e.g. ``Assets:Wallet:Treasury:5fbdb231``."""
+    return f"Assets:Wallet:{component(wallet.role.value)}:{wallet.chain_id}-{wallet.address[2:10]}"
+
+
+def bank_account(name: str = "Operating") -> str:
+    return f"Assets:Bank:{component(name)}"
+
+
+def cash_account(name: str = "Exhibition") -> str:
+    return f"Assets:Cash:{component(name)}"
+
+
+def receivable_account(channel: str) -> str:
+    """Proceeds pledged or accrued but not yet received (e.g. creator fees held by a market)."""
+    return f"Assets:Receivable:{component(channel)}"
+
+
+def sales_account(channel: str) -> str:
+    """Gross sales revenue per channel (PancakeSwap, Element, Binance, Exhibition)."""
+    return f"Income:Sales:{component(channel)}"
+
+
+def royalties_account(channel: str) -> str:
+    return f"Income:Royalties:{component(channel)}"
+
+
+def marketplace_fees_account(channel: str) -> str:
+    return f"Expenses:MarketplaceFees:{component(channel)}"
+
+
+def payable_account(beneficiary_key: str) -> str:
+    """Proceeds routed to a beneficiary and not yet paid out."""
+    return f"Liabilities:Payable:{component(beneficiary_key)}"
+
+
+def disbursed_account(beneficiary_key: str) -> str:
+    """Everything paid out to a beneficiary (the counterpart of routing)."""
+    return f"Expenses:Disbursed:{component(beneficiary_key)}"
+
+
+def routed_account() -> str:
+    """Equity moved out of the initiative's hands when proceeds are allocated."""
+    return "Equity:Routed"
+
+
+def opening_account() -> str:
+    return "Equity:OpeningBalances"

@@ -1,0 +1,1 @@
+"""The demo catalogue shipped with the project (Behind the Door, Almaty)."""

@@ -1,0 +1,50 @@
+"""The Flask app: an adapter that renders what ``ledger`` returns. Built only by create_app()."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from ledger.config import Settings, load_settings
+from ledger.db import engine_from_settings, make_session_factory
+from web import database, i18n, security
+from web.public import bp as public_bp
+
+
+def _secret_key(settings: Settings) -> str:
+    """Return the configured secret, or one generated once into the instance directory."""
+    if settings.web.secret_key:
+        return settings.web.secret_key
+    path = settings.instance_dir / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def create_app(
+    settings: Settings | None = None, test_config: dict[str, Any] | None = None
+) -> Flask:
+    """Build the web app from validated settings (loaded from the environment if not given)."""
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(Path(settings.instance_dir).resolve()))
+    app.config.update(
+        SECRET_KEY=_secret_key(settings),
+        SESSION_COOKIE_SECURE=settings.web.secure_cookies,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["ledger.settings"] = settings
+    engine = app.config.get("LEDGER_ENGINE") or engine_from_settings(settings)
+    database.init_app(app, make_session_factory(engine))
+    i18n.init_app(app, settings)
+    security.init_app(app)
+    app.register_blueprint(public_bp)
+    return app
