@@ -1,0 +1,40 @@
+"""Small factory functions for test data (no fixtures hidden in here)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from ledger.journal import EntrySpec, PostingSpec, ensure_asset, open_account
+from ledger.models import AssetKind
+
+WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+ACCOUNTS = ("Assets:Wallet:Treasury", "Income:Sales:Test", "Liabilities:Payable:Fund", "Expenses:MarketplaceFees:Test")
+
+
+def chart(session: Session) -> None:
+    """Open the test accounts and register BNB, WBNB and KZT."""
+    for name in ACCOUNTS:
+        open_account(session, name)
+    ensure_asset(session, "BNB", symbol="BNB", kind=AssetKind.NATIVE, decimals=18, chain_id=56)
+    ensure_asset(
+        session,
+        "WBNB",
+        symbol="WBNB",
+        kind=AssetKind.TOKEN,
+        decimals=18,
+        chain_id=56,
+        contract="0xbb4cdb9cbd36b01bd1cbaebf2de08d9173bc095c",
+    )
+    ensure_asset(session, "KZT", symbol="KZT", kind=AssetKind.FIAT, decimals=2)
+
+
+def sale(key: str, amount: int, asset: str = "BNB", fee: int = 0) -> EntrySpec:
+    postings = [
+        PostingSpec("Assets:Wallet:Treasury", asset, amount - fee),
+        PostingSpec("Income:Sales:Test", asset, -amount),
+    ]
+    if fee:
+        postings.append(PostingSpec("Expenses:MarketplaceFees:Test", asset, fee))
+    return EntrySpec(idempotency_key=key, effective_at=WHEN, description=f"sale {key}", postings=postings)

@@ -1,0 +1,63 @@
+"""The ``ledger`` command, run as a user runs it."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import main
+
+
+@pytest.fixture
+def runner(instance_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("LEDGER_PATHS_INSTANCE", str(instance_dir))
+    return CliRunner()
+
+
+def test_upgrade_then_demo_load_twice(runner: CliRunner, instance_dir: Path) -> None:
+    result = runner.invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert (instance_dir / "ledger.sqlite3").exists()
+    first = runner.invoke(main, ["demo", "load"])
+    assert first.exit_code == 0 and "created" in first.output
+    second = runner.invoke(main, ["demo", "load"])
+    assert second.exit_code == 0 and "no changes" in second.output
+    checksum = runner.invoke(main, ["journal", "checksum"])
+    assert checksum.exit_code == 0 and len(checksum.output.strip()) == 64
+    balances = runner.invoke(main, ["journal", "balances", "--json"])
+    assert balances.exit_code == 0 and json.loads(balances.output) == []
+
+
+def test_catalogue_dry_run_changes_nothing(runner: CliRunner, tmp_path: Path) -> None:
+    from ledger.demo.load import read_demo_catalogue_text
+
+    runner.invoke(main, ["db", "upgrade"])
+    path = tmp_path / "cat.toml"
+    path.write_text(read_demo_catalogue_text(), encoding="utf-8")
+    dry = runner.invoke(main, ["catalogue", "load", "--dry-run", str(path)])
+    assert dry.exit_code == 0 and "would be" in dry.output and "+ artwork venera" in dry.output
+    real = runner.invoke(main, ["catalogue", "load", str(path)])
+    assert "+ artwork venera" in real.output  # the dry run left nothing behind
+
+
+def test_bad_catalogue_exits_1_naming_the_row(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(main, ["db", "upgrade"])
+    path = tmp_path / "bad.toml"
+    path.write_text('format = 1\n[initiative]\nkey = "x"\nname = "X"\n[[artworks]]\nkey = "a"\ntitle = { en = "A" }\nartists = ["ghost"]\n')
+    result = runner.invoke(main, ["catalogue", "load", str(path)])
+    assert result.exit_code == 1
+    assert "artworks[0] (a).artists: unknown artist 'ghost'" in result.output
+
+
+def test_bad_setting_exits_2_naming_it(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEDGER_REPORTS_TIMEZONE", "Nowhere/Land")
+    result = runner.invoke(main, ["config"])
+    assert result.exit_code == 2
+    assert "reports.timezone" in result.output
+
+
+def test_config_masks_the_secret(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEDGER_WEB_SECRET_KEY", "s" * 40)
+    result = runner.invoke(main, ["config"])
+    assert result.exit_code == 0 and "s" * 40 not in result.output and "***" in result.output
