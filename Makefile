@@ -1,0 +1,50 @@
+# Two commands: `make demo` (set up and run the product on the embedded default) and
+# `make test` (set up and run the whole suite). Both are safe to run again.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+PYTEST_WORKERS ?= auto
+
+.PHONY: demo test install npm translations system-deps lint typecheck pytest clean-demo
+
+demo: install npm translations
+	$(BIN)/ledger db upgrade
+	$(BIN)/ledger demo load
+	$(BIN)/ledger serve --port $(PORT)
+
+test: install npm translations system-deps lint typecheck pytest
+
+install: $(VENV)/.stamp-install
+
+$(VENV)/.stamp-install: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+npm: node_modules/.stamp-npm
+
+node_modules/.stamp-npm: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+translations: install
+	@$(BIN)/pybabel compile --use-fuzzy -d web/translations >/dev/null
+
+system-deps:
+	@tools/ensure-system-packages
+
+lint: install
+	$(BIN)/ruff check ledger web cli tests
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install npm translations
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+# Remove the demo's data (database, secret key) so the next `make demo` starts afresh.
+clean-demo:
+	rm -rf instance
