@@ -12,7 +12,7 @@ from ledger.models import Wallet
 
 
 def component(text: str) -> str:
-    """Turn a key or label (``crisis-centre-almaty``) into an account component (``CrisisCentreAlmaty``)."""
+    """Turn a key or label (``crisis-centre``) into an account component (``CrisisCentre``)."""
     words = re.split(r"[^A-Za-z0-9]+", text)
     name = "".join(w[:1].upper() + w[1:] for w in words if w)
     if not name:
@@ -21,7 +21,7 @@ def component(text: str) -> str:
 
 
 def wallet_account(wallet: Wallet) -> str:
-    """What the initiative holds in one of its own wallets, e.g. ``Assets:Wallet:Treasury:5fbdb231``."""
+    """What the initiative holds in one of its wallets (``Assets:Wallet:Treasury:56-5fbdb231``)."""
     return f"Assets:Wallet:{component(wallet.role.value)}:{wallet.chain_id}-{wallet.address[2:10]}"
 
 

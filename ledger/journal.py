@@ -123,7 +123,10 @@ def compute_entry_errors(spec: EntrySpec) -> list[str]:
 
 
 def compute_content_hash(spec: EntrySpec, reverses_entry_id: int | None = None) -> str:
-    """Return the SHA-256 of the entry's canonical content (what the idempotency key vouches for)."""
+    """Return the SHA-256 of the entry's canonical content (what its idempotency key vouches for).
+
+    Amounts and times are rendered exactly (ints as strings, instants in UTC).
+    """
     ev = spec.evidence
     canonical = {
         "effective_at": spec.effective_at.astimezone(UTC).isoformat(),

@@ -100,7 +100,9 @@ def migrated_engines() -> Iterator[dict[str, Engine]]:
 
 
 @pytest.fixture
-def engine(backend: str, database_urls: dict[str, str], migrated_engines: dict[str, Engine]) -> Engine:
+def engine(
+    backend: str, database_urls: dict[str, str], migrated_engines: dict[str, Engine]
+) -> Engine:
     """A migrated engine for the current backend (migrated once per worker)."""
     if backend not in migrated_engines:
         created = make_engine(database_urls[backend])
@@ -127,3 +129,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[Any]) -> No
     for item in items:
         if "backend" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.db)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Say how many database tests ran on each backend, so a log shows PostgreSQL really ran."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            for name in BACKENDS:
+                if f"[{name}" in nodeid or f"-{name}]" in nodeid or f"-{name}-" in nodeid:
+                    bucket = counts.setdefault(name, {})
+                    bucket[outcome] = bucket.get(outcome, 0) + 1
+    for name in BACKENDS:
+        found = counts.get(name, {})
+        summary = ", ".join(f"{n} {o}" for o, n in sorted(found.items())) or "none ran"
+        terminalreporter.write_line(f"database tests on {name}: {summary}")

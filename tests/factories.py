@@ -10,7 +10,12 @@ from ledger.journal import EntrySpec, PostingSpec, ensure_asset, open_account
 from ledger.models import AssetKind
 
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-ACCOUNTS = ("Assets:Wallet:Treasury", "Income:Sales:Test", "Liabilities:Payable:Fund", "Expenses:MarketplaceFees:Test")
+ACCOUNTS = (
+    "Assets:Wallet:Treasury",
+    "Income:Sales:Test",
+    "Liabilities:Payable:Fund",
+    "Expenses:MarketplaceFees:Test",
+)
 
 
 def chart(session: Session) -> None:
@@ -37,4 +42,6 @@ def sale(key: str, amount: int, asset: str = "BNB", fee: int = 0) -> EntrySpec:
     ]
     if fee:
         postings.append(PostingSpec("Expenses:MarketplaceFees:Test", asset, fee))
-    return EntrySpec(idempotency_key=key, effective_at=WHEN, description=f"sale {key}", postings=postings)
+    return EntrySpec(
+        idempotency_key=key, effective_at=WHEN, description=f"sale {key}", postings=postings
+    )

@@ -44,7 +44,9 @@ def test_catalogue_dry_run_changes_nothing(runner: CliRunner, tmp_path: Path) ->
 def test_bad_catalogue_exits_1_naming_the_row(runner: CliRunner, tmp_path: Path) -> None:
     runner.invoke(main, ["db", "upgrade"])
     path = tmp_path / "bad.toml"
-    path.write_text('format = 1\n[initiative]\nkey = "x"\nname = "X"\n[[artworks]]\nkey = "a"\ntitle = { en = "A" }\nartists = ["ghost"]\n')
+    path.write_text(
+        'format = 1\n[initiative]\nkey = "x"\nname = "X"\n[[artworks]]\nkey = "a"\ntitle = { en = "A" }\nartists = ["ghost"]\n'
+    )
     result = runner.invoke(main, ["catalogue", "load", str(path)])
     assert result.exit_code == 1
     assert "artworks[0] (a).artists: unknown artist 'ghost'" in result.output

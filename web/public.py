@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, g, render_template, request, url_for
 
 from ledger.catalogue.queries import (
@@ -23,8 +25,9 @@ def _page_context() -> dict[str, object]:
     fallback = settings.i18n.fallback_order
 
     def lang_url(code: str) -> str:
-        args = {**request.args.to_dict(), "lang": code}
-        return url_for(request.endpoint or "public.home", **(request.view_args or {}), **args)
+        values: dict[str, Any] = {**(request.view_args or {}), **request.args.to_dict()}
+        values["lang"] = code
+        return url_for(request.endpoint or "public.home", **values)
 
     return {
         "lang": lang,

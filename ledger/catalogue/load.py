@@ -175,8 +175,8 @@ def _load_artwork(
     elif data.code and data.code != artwork.public_code:
         raise CatalogueError(
             [
-                f"{label}: public code is {artwork.public_code!r}; printed labels point at it, so a "
-                f"catalogue load never changes it (file says {data.code!r})"
+                f"{label}: public code is {artwork.public_code!r}; printed labels point at it, "
+                f"so a catalogue load never changes it (file says {data.code!r})"
             ]
         )
     loader.set(

@@ -18,7 +18,11 @@ def test_uint256_max_round_trips_and_sums(session: Session) -> None:
     session.expire_all()
     stored = session.scalars(select(Posting.amount).order_by(Posting.id)).all()
     assert stored == [UINT256_MAX, -UINT256_MAX, UINT256_MAX, -UINT256_MAX]
-    positive = session.scalar(select(exact_sum(Posting.amount)).where(Posting.amount > 0)) if session.bind.dialect.name != "sqlite" else None
+    positive = (
+        session.scalar(select(exact_sum(Posting.amount)).where(Posting.amount > 0))
+        if session.bind.dialect.name != "sqlite"
+        else None
+    )
     total = session.scalar(select(exact_sum(Posting.amount)))
     assert total == 0
     assert get_balance(session, "Assets:Wallet:Treasury", "BNB") == 2 * UINT256_MAX
@@ -28,14 +32,18 @@ def test_uint256_max_round_trips_and_sums(session: Session) -> None:
     assert isinstance(total, int)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.integers(min_value=1, max_value=UINT256_MAX))
 def test_any_amount_round_trips_exactly(session: Session, amount: int) -> None:
     with session.begin_nested() as savepoint:
         chart(session)
         entry = post_entry(session, sale(f"rt-{amount}", amount))
         session.expire_all()
-        assert [p.amount for p in session.scalars(select(Posting).where(Posting.entry_id == entry.id))] == [amount, -amount]
+        assert [
+            p.amount for p in session.scalars(select(Posting).where(Posting.entry_id == entry.id))
+        ] == [amount, -amount]
         assert get_balance(session, "Assets:Wallet:Treasury", "BNB") == amount
         savepoint.rollback()
     session.expunge_all()

@@ -23,7 +23,17 @@ from ledger.models import (
 
 
 def _counts(session: Session) -> dict[str, int]:
-    models = (Artwork, NftEdition, Beneficiary, Hotline, SplitRule, Story, TextVariant, Wallet, Account)
+    models = (
+        Artwork,
+        NftEdition,
+        Beneficiary,
+        Hotline,
+        SplitRule,
+        Story,
+        TextVariant,
+        Wallet,
+        Account,
+    )
     return {m.__name__: session.scalar(select(func.count()).select_from(m)) or 0 for m in models}
 
 
@@ -78,7 +88,12 @@ def _demo_with(old: str, new: str) -> str:
 
 def test_a_changed_text_is_an_update_not_a_copy(session: Session) -> None:
     load_demo(session)
-    changed = parse_catalogue(_demo_with('medium = { en = "ceramic, glaze"', 'medium = { kk = { text = "керамика", status = "draft" }, en = "ceramic, glaze"'))
+    changed = parse_catalogue(
+        _demo_with(
+            'medium = { en = "ceramic, glaze"',
+            'medium = { kk = { text = "керамика", status = "draft" }, en = "ceramic, glaze"',
+        )
+    )
     report = load_catalogue(session, changed)
     assert report.updated == ["artwork anara.medium: kk changed"]
     art = session.scalars(select(Artwork).where(Artwork.key == "anara")).one()
@@ -92,17 +107,41 @@ def test_public_codes_and_rule_versions_are_immutable(session: Session) -> None:
     with pytest.raises(CatalogueError, match="public code"):
         load_catalogue(session, parse_catalogue(_demo_with('code = "zvcp7r"', 'code = "zzzzzz"')))
     with pytest.raises(CatalogueError, match="rule versions are never changed"):
-        load_catalogue(session, parse_catalogue(_demo_with("bps = 6000 },\n  { beneficiary = \"legal-aid-fund\", bps = 4000", "bps = 5000 },\n  { beneficiary = \"legal-aid-fund\", bps = 5000")))
+        load_catalogue(
+            session,
+            parse_catalogue(
+                _demo_with(
+                    'bps = 6000 },\n  { beneficiary = "legal-aid-fund", bps = 4000',
+                    'bps = 5000 },\n  { beneficiary = "legal-aid-fund", bps = 5000',
+                )
+            ),
+        )
 
 
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('artists = ["moldir-sagyndykova"]', 'artists = ["nobody"]', "artworks[0] (venera).artists: unknown artist 'nobody'"),
-        ('year = 2022\nmedium = { en = "wool', 'year = 22\nmedium = { en = "wool', "artworks[1] (alina).year"),
+        (
+            'artists = ["moldir-sagyndykova"]',
+            'artists = ["nobody"]',
+            "artworks[0] (venera).artists: unknown artist 'nobody'",
+        ),
+        (
+            'year = 2022\nmedium = { en = "wool',
+            'year = 22\nmedium = { en = "wool',
+            "artworks[1] (alina).year",
+        ),
         ("bps = 6000", "bps = 6001", "shares sum to 10001 basis points"),
-        ('title = { en = "Venera", ru = "Венера", kk = "Венера" }', 'title = "Venera"', "artworks[0] (venera).title"),
-        ('last_checked = 2026-11-21\nsource = "published', 'last_checked = "yesterday"\nsource = "published', "hotlines[1].last_checked"),
+        (
+            'title = { en = "Venera", ru = "Венера", kk = "Венера" }',
+            'title = "Venera"',
+            "artworks[0] (venera).title",
+        ),
+        (
+            'last_checked = 2026-11-21\nsource = "published',
+            'last_checked = "yesterday"\nsource = "published',
+            "hotlines[1].last_checked",
+        ),
         ("format = 1", "format = 2", "format"),
     ],
 )

@@ -48,11 +48,27 @@ def test_post_balanced_entry_and_read_balances(session: Session) -> None:
 
 def test_unbalanced_and_malformed_entries_are_refused(session: Session) -> None:
     chart(session)
-    bad = EntrySpec("u", WHEN, "x", [PostingSpec("Assets:Wallet:Treasury", "BNB", 5), PostingSpec("Income:Sales:Test", "KZT", -5)])
+    bad = EntrySpec(
+        "u",
+        WHEN,
+        "x",
+        [
+            PostingSpec("Assets:Wallet:Treasury", "BNB", 5),
+            PostingSpec("Income:Sales:Test", "KZT", -5),
+        ],
+    )
     with pytest.raises(UnbalancedEntryError, match="BNB sum to 5"):
         post_entry(session, bad)
     with pytest.raises(InvalidEntryError, match="unknown account"):
-        post_entry(session, EntrySpec("v", WHEN, "x", [PostingSpec("Assets:Nope", "BNB", 5), PostingSpec("Income:Sales:Test", "BNB", -5)]))
+        post_entry(
+            session,
+            EntrySpec(
+                "v",
+                WHEN,
+                "x",
+                [PostingSpec("Assets:Nope", "BNB", 5), PostingSpec("Income:Sales:Test", "BNB", -5)],
+            ),
+        )
     assert session.scalar(select(JournalEntry.id)) is None
 
 
@@ -74,7 +90,9 @@ def test_same_key_other_content_is_an_error(session: Session) -> None:
 def test_chain_evidence_is_stored(session: Session) -> None:
     chart(session)
     ev = Evidence.chain_log(56, 123, "0x" + "ab" * 32, 7, "0x" + "cd" * 32)
-    spec = EntrySpec("chain:56:0xab..:7", WHEN, "sale on chain", sale("x", 10).postings, evidence=ev)
+    spec = EntrySpec(
+        "chain:56:0xab..:7", WHEN, "sale on chain", sale("x", 10).postings, evidence=ev
+    )
     entry = post_entry(session, spec)
     assert (entry.chain_id, entry.block_hash, entry.log_index) == (56, "0x" + "ab" * 32, 7)
 
@@ -88,7 +106,9 @@ def test_chain_evidence_is_stored(session: Session) -> None:
         "DELETE FROM journal_entry",
     ],
 )
-def test_database_refuses_update_and_delete_of_posted_rows(session: Session, statement: str) -> None:
+def test_database_refuses_update_and_delete_of_posted_rows(
+    session: Session, statement: str
+) -> None:
     chart(session)
     post_entry(session, sale("locked", 7))
     session.flush()
@@ -104,12 +124,21 @@ def test_reversal_restores_balances_and_links(session: Session) -> None:
     post_entry(session, sale("keep", 100))
     before = get_balances(session)
     wrong = post_entry(session, sale("wrong", UINT256_MAX, fee=3))
-    reversal = reverse_entry(session, wrong.id, effective_at=WHEN + timedelta(days=1), description="typo")
+    reversal = reverse_entry(
+        session, wrong.id, effective_at=WHEN + timedelta(days=1), description="typo"
+    )
     assert reversal.reverses_entry_id == wrong.id
     assert get_balances(session) == before
-    assert reverse_entry(session, wrong.id, effective_at=WHEN + timedelta(days=1), description="typo").id == reversal.id
+    assert (
+        reverse_entry(
+            session, wrong.id, effective_at=WHEN + timedelta(days=1), description="typo"
+        ).id
+        == reversal.id
+    )
     with pytest.raises(AlreadyReversedError):
-        reverse_entry(session, wrong.id, effective_at=WHEN, description="again", idempotency_key="other")
+        reverse_entry(
+            session, wrong.id, effective_at=WHEN, description="again", idempotency_key="other"
+        )
 
 
 def test_checksum_ignores_ids_but_not_content(session: Session) -> None:
@@ -123,15 +152,21 @@ def test_checksum_ignores_ids_but_not_content(session: Session) -> None:
 
 
 entries = st.lists(
-    st.tuples(st.integers(1, UINT256_MAX), st.integers(0, 1000), st.sampled_from(["BNB", "WBNB", "KZT"])),
+    st.tuples(
+        st.integers(1, UINT256_MAX), st.integers(0, 1000), st.sampled_from(["BNB", "WBNB", "KZT"])
+    ),
     min_size=1,
     max_size=8,
 )
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(entries, st.data())
-def test_balances_equal_sum_of_postings_and_reversal_undoes(session: Session, legs: list[tuple[int, int, str]], data: st.DataObject) -> None:
+def test_balances_equal_sum_of_postings_and_reversal_undoes(
+    session: Session, legs: list[tuple[int, int, str]], data: st.DataObject
+) -> None:
     with session.begin_nested() as savepoint:
         chart(session)
         posted = []
@@ -146,7 +181,14 @@ def test_balances_equal_sum_of_postings_and_reversal_undoes(session: Session, le
         snapshot = get_balances(session)
         victim = data.draw(st.sampled_from(posted))
         reverse_entry(session, victim.id, effective_at=WHEN, description="undo")
-        reverse_entry(session, session.scalars(select(JournalEntry.id).where(JournalEntry.reverses_entry_id == victim.id)).one(), effective_at=WHEN, description="redo")
+        reverse_entry(
+            session,
+            session.scalars(
+                select(JournalEntry.id).where(JournalEntry.reverses_entry_id == victim.id)
+            ).one(),
+            effective_at=WHEN,
+            description="redo",
+        )
         assert get_balances(session) == snapshot
         savepoint.rollback()
     session.expunge_all()

@@ -9,7 +9,9 @@ from ledger.errors import ConfigError
 def test_defaults_are_safe_and_complete() -> None:
     s = load_settings(environ={})
     assert s.database.url == ""
-    assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("instance/ledger.sqlite3")
+    assert s.database_url.startswith("sqlite:///") and s.database_url.endswith(
+        "instance/ledger.sqlite3"
+    )
     assert s.web.secure_cookies is False
     assert s.web.secret_key == ""
     assert s.reports.timezone == "Asia/Almaty"
@@ -18,8 +20,10 @@ def test_defaults_are_safe_and_complete() -> None:
 
 def test_file_then_environment_override(tmp_path: Path) -> None:
     cfg = tmp_path / "prod.toml"
-    cfg.write_text('[web]\npublic_base_url = "https://art.example.org"\nsecure_cookies = true\n'
-                   '[reports]\ntimezone = "UTC"\n')
+    cfg.write_text(
+        '[web]\npublic_base_url = "https://art.example.org"\nsecure_cookies = true\n'
+        '[reports]\ntimezone = "UTC"\n'
+    )
     s = load_settings(environ={"LEDGER_CONFIG": str(cfg), "LEDGER_REPORTS_TIMEZONE": "Asia/Aqtobe"})
     assert s.web.public_base_url == "https://art.example.org"
     assert s.web.secure_cookies is True
@@ -27,10 +31,12 @@ def test_file_then_environment_override(tmp_path: Path) -> None:
 
 
 def test_environment_lists_and_database_url() -> None:
-    s = load_settings(environ={
-        "LEDGER_I18N_FALLBACK_ORDER": '["ru", "en", "kk"]',
-        "LEDGER_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
-    })
+    s = load_settings(
+        environ={
+            "LEDGER_I18N_FALLBACK_ORDER": '["ru", "en", "kk"]',
+            "LEDGER_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        }
+    )
     assert s.i18n.fallback_order == ("ru", "en", "kk")
     assert s.database_url.startswith("postgresql+psycopg://")
 

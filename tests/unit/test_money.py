@@ -30,7 +30,9 @@ def test_an_entry_balances_per_asset_or_is_refused(legs: list[tuple[str, int]]) 
     postings = [PostingSpec("Assets:A", asset, amount) for asset, amount in legs]
     balanced = postings + [PostingSpec("Income:B", asset, -amount) for asset, amount in legs]
     assert compute_entry_errors(EntrySpec("k", WHEN, "d", balanced)) == []
-    errors = compute_entry_errors(EntrySpec("k", WHEN, "d", [*postings, PostingSpec("Income:B", "BNB", -1)]))
+    errors = compute_entry_errors(
+        EntrySpec("k", WHEN, "d", [*postings, PostingSpec("Income:B", "BNB", -1)])
+    )
     totals: dict[str, int] = {}
     for asset, amount in legs:
         totals[asset] = totals.get(asset, 0) + amount
@@ -40,20 +42,34 @@ def test_an_entry_balances_per_asset_or_is_refused(legs: list[tuple[str, int]]) 
 
 def test_entry_rules() -> None:
     one = [PostingSpec("Assets:A", "BNB", 5)]
-    naive = datetime(2024, 1, 1)  # noqa: DTZ001
-    errors = compute_entry_errors(EntrySpec("", naive, " ", [*one, PostingSpec("Income:B", "BNB", 0)]))
+    naive = datetime(2024, 1, 1)
+    errors = compute_entry_errors(
+        EntrySpec("", naive, " ", [*one, PostingSpec("Income:B", "BNB", 0)])
+    )
     joined = "; ".join(errors)
-    for expected in ("idempotency key", "timezone-aware", "description", "must not be zero", "sum to 5"):
+    for expected in (
+        "idempotency key",
+        "timezone-aware",
+        "description",
+        "must not be zero",
+        "sum to 5",
+    ):
         assert expected in joined
 
 
 def test_content_hash_sees_every_field() -> None:
-    base = EntrySpec("k", WHEN, "d", [PostingSpec("Assets:A", "BNB", 5), PostingSpec("Income:B", "BNB", -5)])
+    base = EntrySpec(
+        "k", WHEN, "d", [PostingSpec("Assets:A", "BNB", 5), PostingSpec("Income:B", "BNB", -5)]
+    )
     variants = [
         EntrySpec("k", WHEN.replace(second=1), "d", base.postings),
         EntrySpec("k", WHEN, "e", base.postings),
-        EntrySpec("k", WHEN, "d", [PostingSpec("Assets:A", "BNB", 6), PostingSpec("Income:B", "BNB", -6)]),
-        EntrySpec("k", WHEN, "d", [PostingSpec("Assets:C", "BNB", 5), PostingSpec("Income:B", "BNB", -5)]),
+        EntrySpec(
+            "k", WHEN, "d", [PostingSpec("Assets:A", "BNB", 6), PostingSpec("Income:B", "BNB", -6)]
+        ),
+        EntrySpec(
+            "k", WHEN, "d", [PostingSpec("Assets:C", "BNB", 5), PostingSpec("Income:B", "BNB", -5)]
+        ),
     ]
     hashes = {compute_content_hash(v) for v in variants}
     assert compute_content_hash(base) not in hashes and len(hashes) == len(variants)

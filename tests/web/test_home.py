@@ -16,7 +16,14 @@ def _html(client: FlaskClient, url: str = "/", **headers: str) -> str:
 def test_lists_the_seven_artworks_with_artist_and_medium(client: FlaskClient) -> None:
     html = _html(client, "/?lang=en")
     assert html.count('class="artwork"') == 7
-    for expected in ("Venera", "Moldir Sagyndykova", "acrylic on canvas, plexiglass", "Stool", "I am five thousand years old", "Tatyana Kim"):
+    for expected in (
+        "Venera",
+        "Moldir Sagyndykova",
+        "acrylic on canvas, plexiglass",
+        "Stool",
+        "I am five thousand years old",
+        "Tatyana Kim",
+    ):
         assert expected in html
 
 
@@ -27,8 +34,12 @@ def test_language_from_query_then_cookie_then_accept_language(client: FlaskClien
     assert '<html lang="ru">' in _html(client, "/", **{"Accept-Language": "en"})  # cookie wins
     fresh = client.application.test_client()
     assert '<html lang="en">' in _html(fresh, "/", **{"Accept-Language": "en-GB,en;q=0.8"})
-    assert '<html lang="kk">' in _html(fresh, "/", **{"Accept-Language": "de"})  # configured default
-    assert '<html lang="en">' in _html(fresh, "/?lang=xx", **{"Accept-Language": "en"})  # unknown ignored
+    assert '<html lang="kk">' in _html(
+        fresh, "/", **{"Accept-Language": "de"}
+    )  # configured default
+    assert '<html lang="en">' in _html(
+        fresh, "/?lang=xx", **{"Accept-Language": "en"}
+    )  # unknown ignored
 
 
 def test_responses_vary_by_language_inputs(client: FlaskClient) -> None:
@@ -54,7 +65,11 @@ def test_no_private_story_field_and_no_third_party_reference(client: FlaskClient
     for lang in ("kk", "ru", "en"):
         html = _html(client, f"/?lang={lang}")
         assert "at publication" not in html and "age 39" not in html
-        external = [u for u in re.findall(r'(?:src|href)="([^"]+)"', html) if u.startswith(("http:", "https:", "//"))]
+        external = [
+            u
+            for u in re.findall(r'(?:src|href)="([^"]+)"', html)
+            if u.startswith(("http:", "https:", "//"))
+        ]
         assert external == []
 
 
