@@ -10,6 +10,12 @@ from ledger.config import Settings
 from ledger.db import engine_from_settings, make_session_factory, session_scope
 from ledger.demo.load import load_demo
 from web import create_app
+from web.translations_build import compile_translations
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations() -> None:
+    compile_translations()
 
 
 @pytest.fixture
