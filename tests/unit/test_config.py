@@ -86,3 +86,12 @@ def test_default_file_documents_every_setting() -> None:
         for key in field.annotation.model_fields:
             index = next(i for i, line in enumerate(lines) if line.startswith(f"{key} ="))
             assert lines[index - 1].startswith("#"), f"{section}.{key} has no comment"
+
+
+def test_production_example_validates() -> None:
+    from ledger.config import PROJECT_DIR
+
+    example = PROJECT_DIR / "config" / "production.example.toml"
+    s = load_settings(environ={"LEDGER_CONFIG": str(example), "LEDGER_WEB_SECRET_KEY": "x" * 40})
+    assert s.web.secure_cookies is True
+    assert s.web.public_base_url == "https://ledger.example.org"
