@@ -10,6 +10,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -135,7 +136,7 @@ class JournalEntry(Base):
     description: Mapped[str] = mapped_column(Text)
     evidence_kind: Mapped[EvidenceKind] = mapped_column(str_enum(EvidenceKind, "evidence_kind"))
     chain_id: Mapped[int | None] = mapped_column(Integer)
-    block_number: Mapped[int | None] = mapped_column(Integer)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
     block_hash: Mapped[str | None] = mapped_column(String(66))
     log_index: Mapped[int | None] = mapped_column(Integer)
     tx_hash: Mapped[str | None] = mapped_column(String(66))

@@ -222,7 +222,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("chain_id", sa.Integer(), nullable=True),
-        sa.Column("block_number", sa.Integer(), nullable=True),
+        sa.Column("block_number", sa.BigInteger(), nullable=True),
         sa.Column("block_hash", sa.String(length=66), nullable=True),
         sa.Column("log_index", sa.Integer(), nullable=True),
         sa.Column("tx_hash", sa.String(length=66), nullable=True),
