@@ -1,0 +1,1 @@
+"""Chain sync: reading BNB Smart Chain logs into ledger-ready events."""
