@@ -116,6 +116,15 @@ class _Loader:
         assert text_set is not None
         return text_set
 
+    def get_or_create(self, model: Any, what: str, **identity: Any) -> Any:
+        """Return the row of ``model`` with these identifying values, creating it if absent."""
+        row = self.session.scalars(select(model).filter_by(**identity)).one_or_none()
+        if row is None:
+            row = model(**identity)
+            self.session.add(row)
+            self.report.created.append(what)
+        return row
+
     def by_key(self, model: Any, key: str) -> Any:
         return self.session.scalars(select(model).where(model.key == key)).one_or_none()
 
@@ -333,14 +342,8 @@ def _load_wallet(
     beneficiary: Beneficiary | None = None,
 ) -> Wallet:
     address = address.lower()
-    wallet = loader.session.scalars(
-        select(Wallet).where(Wallet.chain_id == chain_id, Wallet.address == address)
-    ).one_or_none()
     desc = f"wallet {chain_id}:{address}"
-    if wallet is None:
-        wallet = Wallet(chain_id=chain_id, address=address, owner=owner, role=role)
-        loader.session.add(wallet)
-        loader.report.created.append(desc)
+    wallet: Wallet = loader.get_or_create(Wallet, desc, chain_id=chain_id, address=address)
     loader.set(
         wallet,
         desc,
@@ -363,11 +366,7 @@ def load_catalogue(session: Session, catalogue: CatalogueFile) -> LoadReport:
     loader = _Loader(session, report)
 
     init = catalogue.initiative
-    initiative = loader.by_key(Initiative, init.key)
-    if initiative is None:
-        initiative = Initiative(key=init.key, name=init.name)
-        session.add(initiative)
-        report.created.append(f"initiative {init.key}")
+    initiative = loader.get_or_create(Initiative, f"initiative {init.key}", key=init.key)
     loader.set(
         initiative,
         f"initiative {init.key}",
@@ -400,22 +399,14 @@ def load_catalogue(session: Session, catalogue: CatalogueFile) -> LoadReport:
             report.created.append(f"asset {asset.code}")
 
     for artist_in in catalogue.artists:
-        artist = loader.by_key(Artist, artist_in.key)
-        if artist is None:
-            artist = Artist(key=artist_in.key)
-            session.add(artist)
-            report.created.append(f"artist {artist_in.key}")
+        artist = loader.get_or_create(Artist, f"artist {artist_in.key}", key=artist_in.key)
         artist.name = loader.required_text(
             artist.name, artist_in.name, f"artist {artist_in.key}.name"
         )
 
     collections: dict[str, Collection] = {}
     for coll_in in catalogue.collections:
-        coll = loader.by_key(Collection, coll_in.key)
-        if coll is None:
-            coll = Collection(key=coll_in.key)
-            session.add(coll)
-            report.created.append(f"collection {coll_in.key}")
+        coll = loader.get_or_create(Collection, f"collection {coll_in.key}", key=coll_in.key)
         loader.set(
             coll,
             f"collection {coll_in.key}",
@@ -439,11 +430,7 @@ def load_catalogue(session: Session, catalogue: CatalogueFile) -> LoadReport:
         open_account(session, accounts.wallet_account(wallet), wallet_id=wallet.id)
 
     for ben_in in catalogue.beneficiaries:
-        ben = loader.by_key(Beneficiary, ben_in.key)
-        if ben is None:
-            ben = Beneficiary(key=ben_in.key)
-            session.add(ben)
-            report.created.append(f"beneficiary {ben_in.key}")
+        ben = loader.get_or_create(Beneficiary, f"beneficiary {ben_in.key}", key=ben_in.key)
         loader.set(
             ben,
             f"beneficiary {ben_in.key}",
@@ -468,13 +455,7 @@ def load_catalogue(session: Session, catalogue: CatalogueFile) -> LoadReport:
         _load_split_rule(loader, rule_in)
 
     for position, line_in in enumerate(catalogue.hotlines):
-        line = session.scalars(
-            select(Hotline).where(Hotline.number == line_in.number)
-        ).one_or_none()
-        if line is None:
-            line = Hotline(number=line_in.number)
-            session.add(line)
-            report.created.append(f"hotline {line_in.number}")
+        line = loader.get_or_create(Hotline, f"hotline {line_in.number}", number=line_in.number)
         loader.set(
             line,
             f"hotline {line_in.number}",
