@@ -24,6 +24,8 @@ from ledger.errors import LedgerError
 
 __all__ = [
     "DECODERS",
+    "ELEMENT_721_TYPES",
+    "ELEMENT_1155_TYPES",
     "NATIVE_TOKEN",
     "SIGNATURES",
     "AskEvent",
@@ -370,7 +372,8 @@ def _revenue_claim(pos: LogPosition, topics: list[str], data: bytes) -> DecodedE
     return RevenueClaim(pos, _topic_address(topics[1]), _word_uint(data, 0))
 
 
-_ELEMENT_721_TYPES = [
+#: Element fill parameters (none indexed), in declaration order; ERC-1155 adds the fill amount.
+ELEMENT_721_TYPES = [
     "bytes32",
     "address",
     "address",
@@ -381,11 +384,11 @@ _ELEMENT_721_TYPES = [
     "address",
     "uint256",
 ]
-_ELEMENT_1155_TYPES = [*_ELEMENT_721_TYPES, "uint128"]
+ELEMENT_1155_TYPES = [*ELEMENT_721_TYPES, "uint128"]
 
 
 def _element(kind: Literal["erc721", "erc1155"], side: Literal["sell", "buy"]) -> _Decoder:
-    types = _ELEMENT_721_TYPES if kind == "erc721" else _ELEMENT_1155_TYPES
+    types = ELEMENT_721_TYPES if kind == "erc721" else ELEMENT_1155_TYPES
 
     def decode(pos: LogPosition, topics: list[str], data: bytes) -> DecodedEvent:
         if len(topics) != 1:
@@ -419,9 +422,7 @@ def _element(kind: Literal["erc721", "erc1155"], side: Literal["sell", "buy"]) -
 
 # ---------------------------------------------------------------------- topic0 table
 
-_ELEMENT_FILL_PARAMS = (
-    "bytes32,address,address,uint256,address,uint256,(address,uint256)[],address,uint256"
-)
+_ELEMENT_FILL_PARAMS = ",".join(ELEMENT_721_TYPES)
 
 #: canonical signature -> decoder; the topic0 table below is computed from these.
 SIGNATURES: dict[str, _Decoder] = {
@@ -440,8 +441,8 @@ SIGNATURES: dict[str, _Decoder] = {
     "RevenueClaim(address,uint256)": _revenue_claim,
     f"ERC721SellOrderFilled({_ELEMENT_FILL_PARAMS})": _element("erc721", "sell"),
     f"ERC721BuyOrderFilled({_ELEMENT_FILL_PARAMS})": _element("erc721", "buy"),
-    f"ERC1155SellOrderFilled({_ELEMENT_FILL_PARAMS},uint128)": _element("erc1155", "sell"),
-    f"ERC1155BuyOrderFilled({_ELEMENT_FILL_PARAMS},uint128)": _element("erc1155", "buy"),
+    f"ERC1155SellOrderFilled({','.join(ELEMENT_1155_TYPES)})": _element("erc1155", "sell"),
+    f"ERC1155BuyOrderFilled({','.join(ELEMENT_1155_TYPES)})": _element("erc1155", "buy"),
 }
 
 

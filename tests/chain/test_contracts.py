@@ -16,6 +16,7 @@ from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.types import LogReceipt, TxReceipt, Wei
 
+from ledger.chain.decode import ELEMENT_721_TYPES, ELEMENT_1155_TYPES
 from tests.chain import solidity
 from tests.chain.anvil import Anvil
 from tests.chain.conftest import _unavailable
@@ -363,19 +364,6 @@ def test_collection_new_was_emitted_at_deployment(deployed: Deployment) -> None:
 
 
 # ---------------------------------------------------------------------- (e) Element market
-
-ELEMENT_721_TYPES = [
-    "bytes32",
-    "address",
-    "address",
-    "uint256",
-    "address",
-    "uint256",
-    "(address,uint256)[]",
-    "address",
-    "uint256",
-]
-ELEMENT_1155_TYPES = [*ELEMENT_721_TYPES, "uint128"]
 
 
 def _element_log(receipt: TxReceipt, d: Deployment, event: str) -> LogReceipt:

@@ -10,6 +10,8 @@ from eth_abi.abi import encode
 
 from ledger.chain.decode import (
     DECODERS,
+    ELEMENT_721_TYPES,
+    ELEMENT_1155_TYPES,
     NATIVE_TOKEN,
     SIGNATURES,
     AskEvent,
@@ -186,20 +188,6 @@ def test_collection_events_and_revenue_claim() -> None:
     assert decode_log(CHAIN, claim) == RevenueClaim(POSITION, B, MAX)
 
 
-ELEMENT_721 = [
-    "bytes32",
-    "address",
-    "address",
-    "uint256",
-    "address",
-    "uint256",
-    "(address,uint256)[]",
-    "address",
-    "uint256",
-]
-ELEMENT_1155 = [*ELEMENT_721, "uint128"]
-
-
 @pytest.mark.parametrize(
     ("event", "kind", "side"),
     [
@@ -214,10 +202,10 @@ def test_element_fills(event: str, kind: str, side: str) -> None:
     token = "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE" if side == "sell" else E
     fees = [(C, 10**16), (D, MAX - 10**17)]
     values: list[Any] = [order_hash, A, B, 2**255, token, MAX, fees, E, 21]
-    types = ELEMENT_721
+    types = ELEMENT_721_TYPES
     if kind == "erc1155":
         values.append(2**128 - 1)
-        types = ELEMENT_1155
+        types = ELEMENT_1155_TYPES
     event_ = decode_log(CHAIN, raw_log(event, [], encode(types, values)))
     maker_is_seller = side == "sell"
     assert event_ == ElementFill(
