@@ -117,9 +117,16 @@ def compute_entry_errors(spec: EntrySpec) -> list[str]:
     for asset, total in sorted(totals.items()):
         if total != 0:
             errors.append(f"postings of {asset} sum to {total}, not 0")
-    if spec.evidence.kind == EvidenceKind.REVERSAL:
-        errors.append("reversals are posted with reverse_entry()")
     return errors
+
+
+def _raise_if_invalid(spec: EntrySpec) -> None:
+    """Raise UnbalancedEntryError when imbalance is the only fault, else InvalidEntryError."""
+    errors = compute_entry_errors(spec)
+    if not errors:
+        return
+    only_imbalance = all(" sum to " in error for error in errors)
+    raise (UnbalancedEntryError if only_imbalance else InvalidEntryError)("; ".join(errors))
 
 
 def compute_content_hash(spec: EntrySpec, reverses_entry_id: int | None = None) -> str:
@@ -180,7 +187,7 @@ def _insert(
         content_hash=content_hash,
         effective_at=spec.effective_at,
         description=spec.description,
-        evidence_kind=EvidenceKind.REVERSAL if reverses is not None else ev.kind,
+        evidence_kind=ev.kind,
         chain_id=ev.chain_id,
         block_number=ev.block_number,
         block_hash=ev.block_hash,
@@ -223,15 +230,9 @@ def post_entry(session: Session, spec: EntrySpec) -> JournalEntry:
     Raises UnbalancedEntryError or InvalidEntryError for a bad entry, and
     IdempotencyConflictError when the key was used before with other content.
     """
-    errors = compute_entry_errors(spec)
-    if errors:
-        unbalanced = [e for e in errors if "sum to" in e]
-        cls = (
-            UnbalancedEntryError
-            if unbalanced and len(unbalanced) == len(errors)
-            else InvalidEntryError
-        )
-        raise cls("; ".join(errors))
+    if spec.evidence.kind == EvidenceKind.REVERSAL:
+        raise InvalidEntryError("reversals are posted with reverse_entry()")
+    _raise_if_invalid(spec)
     content_hash = compute_content_hash(spec)
     existing = get_entry_by_key(session, spec.idempotency_key)
     if existing is not None:
@@ -263,12 +264,10 @@ def reverse_entry(
         postings=[
             PostingSpec(p.account.name, p.asset.code, -p.amount, p.memo) for p in original.postings
         ],
-        evidence=Evidence(kind=EvidenceKind.MANUAL),
+        evidence=Evidence(kind=EvidenceKind.REVERSAL),
         person_id=original.person_id,
     )
-    errors = compute_entry_errors(spec)
-    if errors:
-        raise InvalidEntryError("; ".join(errors))
+    _raise_if_invalid(spec)
     content_hash = compute_content_hash(spec, reverses_entry_id=original.id)
     existing = get_entry_by_key(session, key)
     if existing is not None:
