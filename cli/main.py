@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ledger import migrate
 from ledger.catalogue import load_catalogue, parse_catalogue
 from ledger.config import Settings, load_settings
-from ledger.db import engine_from_settings, make_session_factory, session_scope
+from ledger.db import engine_from_settings, make_session_factory
 from ledger.errors import ConfigError, LedgerError
 from ledger.journal import compute_journal_checksum, get_balances
 
@@ -55,22 +55,20 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 @contextmanager
-def _session(ctx: click.Context, *, dry_run: bool = False) -> Iterator[Session]:
-    settings = _settings(ctx)
-    engine = engine_from_settings(settings, writer=True)
-    factory = make_session_factory(engine)
+def _session(ctx: click.Context, *, commit: bool = True, writer: bool = True) -> Iterator[Session]:
+    """Yield one session: committed at the end, or rolled back when ``commit`` is False.
+
+    Readers pass ``writer=False`` so that on SQLite they never take the write lock.
+    """
+    engine = engine_from_settings(_settings(ctx), writer=writer)
+    session = make_session_factory(engine)()
     try:
-        if dry_run:
-            session = factory()
-            try:
-                yield session
-            finally:
-                session.rollback()
-                session.close()
-        else:
-            with session_scope(factory) as session:
-                yield session
+        yield session
+        if commit:
+            session.commit()
     finally:
+        session.rollback()
+        session.close()
         engine.dispose()
 
 
@@ -145,7 +143,7 @@ def catalogue() -> None:
 def catalogue_load(ctx: click.Context, path: Path, dry_run: bool) -> None:
     """Create or update the catalogue from a catalogue file."""
     parsed = parse_catalogue(path.read_text(encoding="utf-8"), path.name)
-    with _session(ctx, dry_run=dry_run) as session:
+    with _session(ctx, commit=not dry_run) as session:
         report = load_catalogue(session, parsed)
     for line in report.created:
         click.echo(f"+ {line}")
@@ -164,7 +162,7 @@ def journal() -> None:
 @_handle_errors
 def journal_checksum(ctx: click.Context) -> None:
     """Print a SHA-256 over every entry and posting (equal journals, equal checksums)."""
-    with _session(ctx, dry_run=True) as session:
+    with _session(ctx, commit=False, writer=False) as session:
         click.echo(compute_journal_checksum(session))
 
 
@@ -175,7 +173,7 @@ def journal_checksum(ctx: click.Context) -> None:
 @_handle_errors
 def journal_balances(ctx: click.Context, account_prefix: str | None, as_json: bool) -> None:
     """Print every account's balance per asset, in the asset's smallest unit."""
-    with _session(ctx, dry_run=True) as session:
+    with _session(ctx, commit=False, writer=False) as session:
         balances = get_balances(session, account_prefix=account_prefix)
     rows = sorted(balances.items())
     if as_json:
