@@ -37,7 +37,7 @@ system-deps:
 	@tools/ensure-system-packages
 
 lint: install
-	$(BIN)/ruff check ledger web cli tests
+	$(BIN)/ruff check ledger web cli devchain tests bench
 
 typecheck: install
 	$(BIN)/mypy

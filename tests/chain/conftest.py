@@ -15,9 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.chain.anvil import Anvil, anvil_problem
-from tests.chain.deploy import Deployment, deploy_all
-from tests.chain.solidity import Build, compile_contracts, toolchain_problem
+from devchain.anvil import Anvil, anvil_problem
+from devchain.deploy import Deployment, deploy_all
+from devchain.solidity import Build, compile_contracts, toolchain_problem
 
 
 def _unavailable(problem: str) -> None:

@@ -16,11 +16,11 @@ from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.types import LogReceipt, TxReceipt, Wei
 
+from devchain import solidity
+from devchain.anvil import Anvil
+from devchain.deploy import Deployment, one_block, send, transact
 from ledger.chain.decode import ELEMENT_721_TYPES, ELEMENT_1155_TYPES
-from tests.chain import solidity
-from tests.chain.anvil import Anvil
 from tests.chain.conftest import _unavailable
-from tests.chain.deploy import Deployment, one_block, send, transact
 from tests.chain.facts import (
     FACT_EVENTS,
     NATIVE_TOKEN,

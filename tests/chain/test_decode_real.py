@@ -17,6 +17,7 @@ from eth_utils.abi import event_abi_to_log_topic
 from web3.contract import Contract
 from web3.types import RPCEndpoint, TxReceipt, Wei
 
+from devchain.deploy import Deployment, send, transact
 from ledger.chain.decode import (
     AskEvent,
     CollectionClose,
@@ -33,7 +34,6 @@ from ledger.chain.decode import (
     WbnbWithdrawal,
     decode_log,
 )
-from tests.chain.deploy import Deployment, send, transact
 
 pytestmark = pytest.mark.chain
 

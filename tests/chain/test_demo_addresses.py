@@ -2,11 +2,11 @@
 
 import pytest
 
+from devchain.anvil import Anvil
+from devchain.deploy import deploy_all
+from devchain.solidity import Build
 from ledger.catalogue import parse_catalogue
 from ledger.demo.load import read_demo_catalogue_text
-from tests.chain.anvil import Anvil
-from tests.chain.deploy import deploy_all
-from tests.chain.solidity import Build
 
 pytestmark = pytest.mark.chain
 

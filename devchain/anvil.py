@@ -30,7 +30,7 @@ from typing import Any
 from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 ANVIL_BIN = ROOT / "node_modules" / ".bin" / "anvil"
 CHAIN_ID = 56
 SLOTS_IN_AN_EPOCH = 1

@@ -1,7 +1,7 @@
 """Compile the test contracts in ``contracts/`` with the npm ``solc`` and cache the result.
 
 The compiler is solcjs from ``node_modules/solc`` (pinned in package-lock.json), driven through
-its standard JSON interface by ``tests/chain/compile.mjs``; OpenZeppelin imports are read from
+its standard JSON interface by ``devchain/compile.mjs``; OpenZeppelin imports are read from
 ``node_modules``. The ABI and bytecode of every contract go to
 ``build/contracts/<key>/<Contract>.json`` where ``<key>`` hashes every input that can change the
 output (the sources, the solc and OpenZeppelin versions, the settings, the driver script). A
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS_DIR = ROOT / "contracts"
 BUILD_DIR = ROOT / "build" / "contracts"
 NODE_MODULES = ROOT / "node_modules"

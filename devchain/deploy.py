@@ -22,7 +22,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxParams, TxReceipt
 
-from tests.chain.solidity import Build, compile_contracts
+from devchain.solidity import Build, compile_contracts
 
 # PancakeSwap-like market settings used by the fixtures (basis points / wei).
 TRADING_FEE_BPS = 200  # 2 % to the market treasury
@@ -211,7 +211,7 @@ class Batch:
         return tx_hash
 
     def transact(self, call: Any, tx: TxParams | dict[str, Any]) -> HexBytes:
-        """Send ``contract.functions.f(...)`` with ``tx`` (``from``, optionally ``value``, ``gas``)."""
+        """Send ``contract.functions.f(...)`` with ``tx`` (``from``, maybe ``value``, ``gas``)."""
         data = call._encode_transaction_data()  # web3's own encoder for this bound call
         return self.send({**tx, "to": call.address, "data": data})
 
