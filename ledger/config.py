@@ -24,7 +24,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = PROJECT_DIR / "config" / "default.toml"
 SUPPORTED_LANGUAGES = ("kk", "ru", "en")
 
-# LEDGER_* variables that are not settings.
+# LEDGER_* variables that are not settings (and every LEDGER_TEST_*, read by the tests only).
 _RESERVED_ENV = {"LEDGER_CONFIG", "LEDGER_TEST_POSTGRES_URL"}
 
 
@@ -186,6 +186,8 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     overrides: dict[str, dict[str, Any]] = {}
     for name, raw in environ.items():
         if not name.startswith("LEDGER_") or name in _RESERVED_ENV:
+            continue
+        if name.startswith("LEDGER_TEST_"):
             continue
         rest = name[len("LEDGER_") :].lower()
         section, _, key = rest.partition("_")

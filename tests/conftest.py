@@ -42,7 +42,7 @@ def _worker() -> str:
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the developer's LEDGER_* variables out of every test."""
     for name in list(os.environ):
-        if name.startswith("LEDGER_") and name != "LEDGER_TEST_POSTGRES_URL":
+        if name.startswith("LEDGER_") and not name.startswith("LEDGER_TEST_"):
             monkeypatch.delenv(name)
 
 
@@ -60,7 +60,8 @@ def settings(instance_dir: Path) -> Settings:
 
 def _create_postgres_database() -> str:
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"ledger_test_{_worker()}"
+    # LEDGER_TEST_DB_PREFIX keeps two checkouts testing at once on one server apart.
+    name = f"{os.environ.get('LEDGER_TEST_DB_PREFIX', 'ledger_test')}_{_worker()}"
     try:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
