@@ -16,9 +16,10 @@ from hexbytes import HexBytes
 from web3.contract import Contract
 from web3.types import LogReceipt, TxReceipt, Wei
 
-from devchain import solidity
+from devchain import scenarios, solidity
 from devchain.anvil import Anvil
-from devchain.deploy import Deployment, one_block, send, transact
+from devchain.deploy import Deployment, one_block, send
+from devchain.scenarios import buy_with_bnb, list_token, mint_and_list
 from ledger.chain.decode import ELEMENT_721_TYPES, ELEMENT_1155_TYPES
 from tests.chain.conftest import _unavailable
 from tests.chain.facts import (
@@ -90,31 +91,6 @@ def expected_fees(price: int, trading_bps: int, creator_bps: int) -> tuple[int, 
     return price - trading - creator, trading, creator
 
 
-def mint_and_list(d: Deployment, token_id: int, seller: str, price: int = ASK_PRICE) -> TxReceipt:
-    w3, nft, market = d.w3, d.collection721, d.market
-    transact(w3, nft.functions.mint(seller, token_id), {"from": d.accounts.initiative})
-    transact(w3, nft.functions.approve(market.address, token_id), {"from": seller})
-    return transact(
-        w3, market.functions.createAskOrder(nft.address, token_id, price), {"from": seller}
-    )
-
-
-def list_token(d: Deployment, token_id: int, seller: str, price: int) -> TxReceipt:
-    nft, market = d.collection721, d.market
-    transact(d.w3, nft.functions.approve(market.address, token_id), {"from": seller})
-    return transact(
-        d.w3, market.functions.createAskOrder(nft.address, token_id, price), {"from": seller}
-    )
-
-
-def buy_with_bnb(d: Deployment, token_id: int, buyer: str, price: int) -> TxReceipt:
-    return transact(
-        d.w3,
-        d.market.functions.buyTokenUsingBNB(d.collection721.address, token_id),
-        {"from": buyer, "value": Wei(price)},
-    )
-
-
 # -------------------------------------------------------------- (a) event topics and ABIs
 
 
@@ -175,7 +151,7 @@ def test_real_contract_abis_agree_with_the_test_doubles(
 
 def test_listing_escrows_the_nft(deployed: Deployment) -> None:
     d, seller = deployed, deployed.accounts.seller
-    receipt = mint_and_list(d, 1, seller)
+    receipt = mint_and_list(d, 1, seller, ASK_PRICE)[-1]
     logs = receipt["logs"]
     assert len(logs) == 2
     assert_nft_transfer(logs[0], d.collection721, seller, d.market.address, 1)
@@ -192,7 +168,7 @@ def test_listing_escrows_the_nft(deployed: Deployment) -> None:
 def test_buy_with_bnb_log_order_and_net_price(deployed: Deployment) -> None:
     d = deployed
     seller, buyer = d.accounts.seller, d.accounts.buyer
-    mint_and_list(d, 2, seller)
+    mint_and_list(d, 2, seller, ASK_PRICE)
 
     receipt = buy_with_bnb(d, 2, buyer, ASK_PRICE)
     logs = receipt["logs"]
@@ -237,15 +213,10 @@ def test_buy_with_bnb_log_order_and_net_price(deployed: Deployment) -> None:
 def test_buy_with_wbnb_first_log_is_buyer_to_market(deployed: Deployment) -> None:
     d = deployed
     seller, buyer = d.accounts.seller, d.accounts.buyer
-    mint_and_list(d, 3, seller)
-    send(d.w3, {"from": buyer, "to": d.wbnb.address, "value": Wei(ASK_PRICE)})  # wrap via receive()
-    transact(d.w3, d.wbnb.functions.approve(d.market.address, ASK_PRICE), {"from": buyer})
+    mint_and_list(d, 3, seller, ASK_PRICE)
 
-    receipt = transact(
-        d.w3,
-        d.market.functions.buyTokenUsingWBNB(d.collection721.address, 3, ASK_PRICE),
-        {"from": buyer},
-    )
+    # Wraps via receive(), approves the market, then buys.
+    receipt = scenarios.buy_with_wbnb(d, 3, buyer, ASK_PRICE)[-1]
     logs = receipt["logs"]
     net, _, _ = expected_fees(ASK_PRICE, d.trading_fee_bps, d.creator_fee_bps)
     assert len(logs) == 4
@@ -269,13 +240,7 @@ def test_resales_accrue_creator_fees_until_claimed(deployed: Deployment) -> None
 
     # The admin raises the creator fee; later trades use the new setting.
     new_trading, new_creator = 150, 650
-    receipt = transact(
-        d.w3,
-        market.functions.modifyCollection(
-            nft.address, acc.initiative, ZERO_ADDRESS, new_trading, new_creator
-        ),
-        {"from": acc.deployer},
-    )
+    receipt = scenarios.modify_collection(d, new_trading, new_creator, acc.initiative)
     assert decoded(market, "CollectionUpdate", receipt["logs"][0]) == {
         "collection": nft.address,
         "creator": acc.initiative,
@@ -296,7 +261,7 @@ def test_resales_accrue_creator_fees_until_claimed(deployed: Deployment) -> None
     assert market.functions.pendingRevenue(acc.treasury).call() == trading1 + trading2
 
     # The creator claims: WBNB Transfer(market -> creator, whole balance), then RevenueClaim.
-    receipt = transact(d.w3, market.functions.claimPendingRevenue(), {"from": acc.initiative})
+    receipt = scenarios.claim_revenue(d, acc.initiative)
     logs = receipt["logs"]
     assert len(logs) == 2
     assert_token_transfer(logs[0], d.wbnb, market.address, acc.initiative, accrued)
@@ -313,11 +278,9 @@ def test_resales_accrue_creator_fees_until_claimed(deployed: Deployment) -> None
 def test_ask_update_cancel_and_collection_close(deployed: Deployment) -> None:
     d = deployed
     acc, nft, market = d.accounts, d.collection721, d.market
-    mint_and_list(d, 5, acc.seller)
+    mint_and_list(d, 5, acc.seller, ASK_PRICE)
 
-    receipt = transact(
-        d.w3, market.functions.modifyAskOrder(nft.address, 5, 2 * ASK_PRICE), {"from": acc.seller}
-    )
+    receipt = scenarios.update_ask(d, 5, acc.seller, 2 * ASK_PRICE)
     assert decoded(market, "AskUpdate", receipt["logs"][0]) == {
         "collection": nft.address,
         "seller": acc.seller,
@@ -325,7 +288,7 @@ def test_ask_update_cancel_and_collection_close(deployed: Deployment) -> None:
         "askPrice": 2 * ASK_PRICE,
     }
 
-    receipt = transact(d.w3, market.functions.cancelAskOrder(nft.address, 5), {"from": acc.seller})
+    receipt = scenarios.cancel_ask(d, 5, acc.seller)
     logs = receipt["logs"]
     assert len(logs) == 2
     assert_nft_transfer(logs[0], nft, market.address, acc.seller, 5)
@@ -335,11 +298,7 @@ def test_ask_update_cancel_and_collection_close(deployed: Deployment) -> None:
         "tokenId": 5,
     }
 
-    receipt = transact(
-        d.w3,
-        market.functions.closeCollectionForTradingAndListing(nft.address),
-        {"from": acc.deployer},
-    )
+    receipt = scenarios.close_collection(d)
     assert decoded(market, "CollectionClose", receipt["logs"][0]) == {"collection": nft.address}
 
 
@@ -383,16 +342,13 @@ def test_element_erc721_sell_order_with_native_bnb_and_fees(deployed: Deployment
     net = amount - sum(f[1] for f in fees)
     order_hash = bytes.fromhex("ab" * 32)
 
-    transact(w3, nft.functions.mint(acc.seller, 21), {"from": acc.initiative})
-    transact(w3, nft.functions.setApprovalForAll(d.element.address, True), {"from": acc.seller})
+    scenarios.mint(d, 21, acc.seller)
+    scenarios.approve_all(d, nft, acc.seller, d.element.address)
     before = {a: w3.eth.get_balance(a) for a in (acc.seller, acc.buyer, platform, royalty)}
 
-    receipt = transact(
-        w3,
-        d.element.functions.fillERC721SellOrder(
-            acc.seller, nft.address, 21, NATIVE_TOKEN, amount, fees, order_hash, 42
-        ),
-        {"from": acc.buyer, "value": Wei(amount)},
+    # Paid in native BNB (the default payment token), sent as the value.
+    receipt = scenarios.element_sell_721(
+        d, acc.seller, acc.buyer, 21, amount=amount, fees=fees, order_hash=order_hash, nonce=42
     )
     # Native BNB moves without logs: the NFT transfer and the fill event are all there is.
     assert len(receipt["logs"]) == 2
@@ -444,12 +400,16 @@ def test_element_buy_orders_and_erc1155_orders_pay_in_erc20(deployed: Deployment
     fees = [(platform, fee)]
 
     # ERC-721 buy order: maker = buyer (pays USDT), taker = seller = msg.sender.
-    receipt = transact(
-        w3,
-        d.element.functions.fillERC721BuyOrder(
-            acc.buyer, nft.address, 31, usdt.address, amount, fees, b"\x01" * 32, 1
-        ),
-        {"from": acc.seller},
+    receipt = scenarios.element_buy_721(
+        d,
+        acc.buyer,
+        acc.seller,
+        31,
+        payment_token=usdt.address,
+        amount=amount,
+        fees=fees,
+        order_hash=b"\x01" * 32,
+        nonce=1,
     )
     logs = receipt["logs"]
     assert_nft_transfer(logs[0], nft, acc.seller, acc.buyer, 31)
@@ -462,9 +422,17 @@ def test_element_buy_orders_and_erc1155_orders_pay_in_erc20(deployed: Deployment
     assert fields[5] == amount
 
     # ERC-1155 sell order: buyer takes 4 of the seller's 10 units of id 7.
-    fill = (acc.seller, multi.address, 7, 4, usdt.address, amount, b"\x02" * 32, 2)
-    receipt = transact(
-        w3, d.element.functions.fillERC1155SellOrder(fill, fees), {"from": acc.buyer}
+    receipt = scenarios.element_sell_1155(
+        d,
+        acc.seller,
+        acc.buyer,
+        7,
+        4,
+        payment_token=usdt.address,
+        amount=amount,
+        fees=fees,
+        order_hash=b"\x02" * 32,
+        nonce=2,
     )
     fields = decode(
         ELEMENT_1155_TYPES, bytes(_element_log(receipt, d, "ERC1155SellOrderFilled")["data"])
@@ -483,9 +451,17 @@ def test_element_buy_orders_and_erc1155_orders_pay_in_erc20(deployed: Deployment
     )
 
     # ERC-1155 buy order: the seller fills the buyer's order for 3 more units.
-    fill = (acc.buyer, multi.address, 7, 3, usdt.address, amount, b"\x03" * 32, 3)
-    receipt = transact(
-        w3, d.element.functions.fillERC1155BuyOrder(fill, fees), {"from": acc.seller}
+    receipt = scenarios.element_buy_1155(
+        d,
+        acc.buyer,
+        acc.seller,
+        7,
+        3,
+        payment_token=usdt.address,
+        amount=amount,
+        fees=fees,
+        order_hash=b"\x03" * 32,
+        nonce=3,
     )
     args = decoded(
         d.element, "ERC1155BuyOrderFilled", _element_log(receipt, d, "ERC1155BuyOrderFilled")
@@ -506,7 +482,7 @@ def test_erc1155_transfer_single_and_batch(deployed: Deployment) -> None:
     single = TOPIC[("ERC1155", "TransferSingle")]
     batch = TOPIC[("ERC1155", "TransferBatch")]
 
-    receipt = transact(d.w3, multi.functions.mint(acc.seller, 9, 10), {"from": acc.initiative})
+    receipt = scenarios.mint_1155(d, acc.seller, 9, 10)
     (log,) = receipt["logs"]
     assert hex_topics(log)[0] == single and len(log["topics"]) == 4
     assert [topic_address(t) for t in log["topics"][1:]] == [
@@ -516,11 +492,7 @@ def test_erc1155_transfer_single_and_batch(deployed: Deployment) -> None:
     ]
     assert decode(["uint256", "uint256"], bytes(log["data"])) == (9, 10)
 
-    receipt = transact(
-        d.w3,
-        multi.functions.safeTransferFrom(acc.seller, acc.buyer, 9, 3, b""),
-        {"from": acc.seller},
-    )
+    receipt = scenarios.transfer_1155(d, acc.seller, acc.buyer, 9, 3)
     args = decoded(multi, "TransferSingle", receipt["logs"][0])
     assert args == {
         "operator": acc.seller,
@@ -530,12 +502,8 @@ def test_erc1155_transfer_single_and_batch(deployed: Deployment) -> None:
         "value": 3,
     }
 
-    transact(d.w3, multi.functions.mint(acc.seller, 10, 5), {"from": acc.initiative})
-    receipt = transact(
-        d.w3,
-        multi.functions.safeBatchTransferFrom(acc.seller, acc.buyer, [9, 10], [2, 5], b""),
-        {"from": acc.seller},
-    )
+    scenarios.mint_1155(d, acc.seller, 10, 5)
+    receipt = scenarios.transfer_1155_batch(d, acc.seller, acc.buyer, [9, 10], [2, 5])
     (log,) = receipt["logs"]
     assert hex_topics(log)[0] == batch
     assert decode(["uint256[]", "uint256[]"], bytes(log["data"])) == ((9, 10), (2, 5))

@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 from eth_utils.abi import event_abi_to_log_topic
 from web3.contract import Contract
-from web3.types import RPCEndpoint, TxReceipt, Wei
+from web3.types import RPCEndpoint, TxReceipt
 
-from devchain.deploy import Deployment, send, transact
+from devchain import scenarios
+from devchain.deploy import Deployment
+from devchain.scenarios import mint_and_list
 from ledger.chain.decode import (
     AskEvent,
     CollectionClose,
@@ -211,20 +213,9 @@ def check(d: Deployment, receipts: list[TxReceipt]) -> Counter[str]:
 # ----------------------------------------------------------------------------- scenarios
 
 
-def _list(d: Deployment, token_id: int, seller: str, price: int) -> list[TxReceipt]:
-    nft, market = d.collection721, d.market
-    return [
-        transact(d.w3, nft.functions.mint(seller, token_id), {"from": d.accounts.initiative}),
-        transact(d.w3, nft.functions.approve(market.address, token_id), {"from": seller}),
-        transact(
-            d.w3, market.functions.createAskOrder(nft.address, token_id, price), {"from": seller}
-        ),
-    ]
-
-
 def test_pancake_market_logs_decode_like_web3(deployed: Deployment) -> None:
     d = deployed
-    acc, w3, nft, market, wbnb = d.accounts, d.w3, d.collection721, d.market, d.wbnb
+    acc, w3 = d.accounts, d.w3
     receipts: list[TxReceipt] = []
 
     # CollectionNew from the deployment block.
@@ -238,53 +229,19 @@ def test_pancake_market_logs_decode_like_web3(deployed: Deployment) -> None:
     receipts.append(w3.eth.get_transaction_receipt(reply["result"][0]["transactionHash"]))
 
     # List and buy with native BNB.
-    receipts += _list(d, 2, acc.seller, ASK_PRICE)
-    receipts.append(
-        transact(
-            w3,
-            market.functions.buyTokenUsingBNB(nft.address, 2),
-            {"from": acc.buyer, "value": Wei(ASK_PRICE)},
-        )
-    )
+    receipts += mint_and_list(d, 2, acc.seller, ASK_PRICE)
+    receipts.append(scenarios.buy_with_bnb(d, 2, acc.buyer, ASK_PRICE))
     # List and buy with WBNB (wrapped through receive()).
-    receipts += _list(d, 3, acc.seller, ASK_PRICE + 1)
-    receipts.append(send(w3, {"from": acc.buyer, "to": wbnb.address, "value": Wei(ASK_PRICE + 1)}))
-    receipts.append(
-        transact(w3, wbnb.functions.approve(market.address, ASK_PRICE + 1), {"from": acc.buyer})
-    )
-    receipts.append(
-        transact(
-            w3,
-            market.functions.buyTokenUsingWBNB(nft.address, 3, ASK_PRICE + 1),
-            {"from": acc.buyer},
-        )
-    )
+    receipts += mint_and_list(d, 3, acc.seller, ASK_PRICE + 1)
+    receipts += scenarios.buy_with_wbnb(d, 3, acc.buyer, ASK_PRICE + 1)
     # Update and cancel an ask, update the collection, claim, unwrap, close the collection.
-    receipts += _list(d, 5, acc.seller, ASK_PRICE)
-    receipts.append(
-        transact(
-            w3, market.functions.modifyAskOrder(nft.address, 5, 2 * ASK_PRICE), {"from": acc.seller}
-        )
-    )
-    receipts.append(
-        transact(w3, market.functions.cancelAskOrder(nft.address, 5), {"from": acc.seller})
-    )
-    receipts.append(
-        transact(
-            w3,
-            market.functions.modifyCollection(nft.address, acc.initiative, ZERO_ADDRESS, 150, 650),
-            {"from": acc.deployer},
-        )
-    )
-    receipts.append(transact(w3, market.functions.claimPendingRevenue(), {"from": acc.initiative}))
-    receipts.append(transact(w3, wbnb.functions.withdraw(10**15), {"from": acc.seller}))
-    receipts.append(
-        transact(
-            w3,
-            market.functions.closeCollectionForTradingAndListing(nft.address),
-            {"from": acc.deployer},
-        )
-    )
+    receipts += mint_and_list(d, 5, acc.seller, ASK_PRICE)
+    receipts.append(scenarios.update_ask(d, 5, acc.seller, 2 * ASK_PRICE))
+    receipts.append(scenarios.cancel_ask(d, 5, acc.seller))
+    receipts.append(scenarios.modify_collection(d, 150, 650, acc.initiative))
+    receipts.append(scenarios.claim_revenue(d, acc.initiative))
+    receipts.append(scenarios.unwrap_wbnb(d, acc.seller, 10**15))
+    receipts.append(scenarios.close_collection(d))
 
     seen = check(d, receipts)
     assert seen == {
@@ -305,7 +262,7 @@ def test_pancake_market_logs_decode_like_web3(deployed: Deployment) -> None:
 
 def test_element_and_erc1155_logs_decode_like_web3(deployed: Deployment) -> None:
     d = deployed
-    acc, w3, nft, multi, usdt = d.accounts, d.w3, d.collection721, d.collection1155, d.usdt
+    acc, nft, multi, usdt = d.accounts, d.collection721, d.collection1155, d.usdt
     element = d.element.address
     platform, royalty = acc.other[1], acc.initiative
     receipts: list[TxReceipt] = []
@@ -313,17 +270,11 @@ def test_element_and_erc1155_logs_decode_like_web3(deployed: Deployment) -> None
     # ERC-721 sell order paid in native BNB, with two fees.
     amount = 5 * 10**17 + 3
     fees = [(platform, amount * 200 // 10_000), (royalty, amount * 500 // 10_000)]
-    receipts.append(transact(w3, nft.functions.mint(acc.seller, 21), {"from": acc.initiative}))
+    receipts.append(scenarios.mint(d, 21, acc.seller))
+    receipts.append(scenarios.approve_all(d, nft, acc.seller, element))
     receipts.append(
-        transact(w3, nft.functions.setApprovalForAll(element, True), {"from": acc.seller})
-    )
-    receipts.append(
-        transact(
-            w3,
-            d.element.functions.fillERC721SellOrder(
-                acc.seller, nft.address, 21, NATIVE_TOKEN, amount, fees, b"\xab" * 32, 42
-            ),
-            {"from": acc.buyer, "value": Wei(amount)},
+        scenarios.element_sell_721(
+            d, acc.seller, acc.buyer, 21, amount=amount, fees=fees, order_hash=b"\xab" * 32, nonce=42
         )
     )
     fill = check(d, receipts[-1:])
@@ -333,42 +284,53 @@ def test_element_and_erc1155_logs_decode_like_web3(deployed: Deployment) -> None
 
     # ERC-1155 mints, a USDT-paid sell and buy fill, an ERC-721 buy fill, a batch transfer.
     usd, fee = 100 * 10**18, 2 * 10**18
-    receipts.append(transact(w3, multi.functions.mint(acc.seller, 7, 10), {"from": acc.initiative}))
-    receipts.append(transact(w3, multi.functions.mint(acc.seller, 8, 5), {"from": acc.initiative}))
-    receipts.append(transact(w3, usdt.functions.mint(acc.buyer, 10**24), {"from": acc.deployer}))
-    receipts.append(transact(w3, usdt.functions.approve(element, 2**256 - 1), {"from": acc.buyer}))
+    receipts.append(scenarios.mint_1155(d, acc.seller, 7, 10))
+    receipts.append(scenarios.mint_1155(d, acc.seller, 8, 5))
+    receipts.append(scenarios.mint_stablecoin(d, usdt, acc.buyer, 10**24))
+    receipts.append(scenarios.approve_erc20(d, usdt, acc.buyer, element))
+    receipts.append(scenarios.approve_all(d, multi, acc.seller, element))
+    receipts.append(scenarios.mint(d, 31, acc.seller))
     receipts.append(
-        transact(w3, multi.functions.setApprovalForAll(element, True), {"from": acc.seller})
-    )
-    receipts.append(transact(w3, nft.functions.mint(acc.seller, 31), {"from": acc.initiative}))
-    receipts.append(
-        transact(
-            w3,
-            d.element.functions.fillERC721BuyOrder(
-                acc.buyer, nft.address, 31, usdt.address, usd, [(platform, fee)], b"\x01" * 32, 1
-            ),
-            {"from": acc.seller},
+        scenarios.element_buy_721(
+            d,
+            acc.buyer,
+            acc.seller,
+            31,
+            payment_token=usdt.address,
+            amount=usd,
+            fees=[(platform, fee)],
+            order_hash=b"\x01" * 32,
+            nonce=1,
         )
     )
-    sell = (acc.seller, multi.address, 7, 4, usdt.address, usd, b"\x02" * 32, 2)
     receipts.append(
-        transact(
-            w3,
-            d.element.functions.fillERC1155SellOrder(sell, [(platform, fee)]),
-            {"from": acc.buyer},
+        scenarios.element_sell_1155(
+            d,
+            acc.seller,
+            acc.buyer,
+            7,
+            4,
+            payment_token=usdt.address,
+            amount=usd,
+            fees=[(platform, fee)],
+            order_hash=b"\x02" * 32,
+            nonce=2,
         )
     )
-    buy = (acc.buyer, multi.address, 7, 3, usdt.address, usd, b"\x03" * 32, 3)
     receipts.append(
-        transact(w3, d.element.functions.fillERC1155BuyOrder(buy, []), {"from": acc.seller})
-    )
-    receipts.append(
-        transact(
-            w3,
-            multi.functions.safeBatchTransferFrom(acc.seller, acc.buyer, [7, 8], [2, 5], b""),
-            {"from": acc.seller},
+        scenarios.element_buy_1155(
+            d,
+            acc.buyer,
+            acc.seller,
+            7,
+            3,
+            payment_token=usdt.address,
+            amount=usd,
+            order_hash=b"\x03" * 32,
+            nonce=3,
         )
     )
+    receipts.append(scenarios.transfer_1155_batch(d, acc.seller, acc.buyer, [7, 8], [2, 5]))
     seen = check(d, receipts)
     assert seen == {
         "Transfer": 2 + 2,  # ERC-721: two mints, two fills
