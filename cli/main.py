@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -18,10 +20,16 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
+from ledger.chain.rpc import RpcClient
 from sqlalchemy.orm import Session
 
+from cli.progress import ProgressPrinter
 from ledger import migrate
 from ledger.catalogue import load_catalogue, parse_catalogue
+from ledger.chain.lock import hold_sync_lock
+from ledger.chain.sync import Syncer, SyncReport
+from ledger.chain.verify import verify_native_transfer
+from ledger.chain.watchlist import get_watchlist
 from ledger.config import Settings, load_settings
 from ledger.db import engine_from_settings, make_session_factory
 from ledger.errors import ConfigError, LedgerError
@@ -183,6 +191,107 @@ def journal_balances(ctx: click.Context, account_prefix: str | None, as_json: bo
         click.echo(f"{account:60} {amount:>40} {code}")
 
 
+def _print_sync_report(report: SyncReport) -> None:
+    click.echo(
+        f"head {report.head}, final {report.final}: booked to block {report.booked_to}, "
+        f"fetched to {report.fetched_to}; {report.logs_stored} logs stored, "
+        f"{report.entries_posted} entries posted, {report.pending_logs} logs pending finality"
+    )
+    for tip, ancestor in report.reorgs:
+        click.echo(f"reorg: block {tip} replaced; common ancestor {ancestor}")
+    if report.retracted_entries:
+        click.echo(f"repair: {report.retracted_entries} entries retracted by reversing entries")
+
+
+@contextmanager
+def _syncer(ctx: click.Context, wait_s: float) -> Iterator[tuple[Syncer, ProgressPrinter]]:
+    """Yield a Syncer holding the single-writer lock, and its progress printer."""
+    settings = _settings(ctx)
+    engine = engine_from_settings(settings, writer=True)
+    client = RpcClient(settings.chain.rpc_urls, timeout_s=settings.chain.timeout_s)
+    printer = ProgressPrinter()
+    try:
+        with hold_sync_lock(engine, wait_s=wait_s):
+            yield (
+                Syncer(
+                    make_session_factory(engine), client, settings.chain, on_progress=printer
+                ),
+                printer,
+            )
+    finally:
+        printer.close()
+        client.close()
+        engine.dispose()
+
+
+@main.command("sync")
+@click.option("--from-block", type=int, default=None, help="Read again from this block.")
+@click.option("--to-block", type=int, default=None, help="Stop at this block.")
+@click.option("--repair", is_flag=True, help="Retract entries of reorganised final blocks.")
+@click.option("--wait", "wait_s", type=float, default=0.0, help="Seconds to wait for the lock.")
+@click.option("--checksum", is_flag=True, help="Print the journal checksum at the end.")
+@click.pass_context
+@_handle_errors
+def sync(
+    ctx: click.Context,
+    from_block: int | None,
+    to_block: int | None,
+    repair: bool,
+    wait_s: float,
+    checksum: bool,
+) -> None:
+    """Catch up with the chain: book every final block, keep newer ones pending, and stop."""
+    with _syncer(ctx, wait_s) as (syncer, printer):
+        report = syncer.sync(from_block=from_block, to_block=to_block, repair=repair)
+        printer.close()
+    _print_sync_report(report)
+    if checksum:
+        with _session(ctx, commit=False, writer=False) as session:
+            click.echo(f"journal checksum {compute_journal_checksum(session)}")
+
+
+@main.command("watch")
+@click.option("--wait", "wait_s", type=float, default=0.0, help="Seconds to wait for the lock.")
+@click.option("--interval", type=float, default=None, help="Seconds between polls.")
+@click.pass_context
+@_handle_errors
+def watch(ctx: click.Context, wait_s: float, interval: float | None) -> None:
+    """Follow the chain until interrupted (Ctrl-C), booking blocks as they become final."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    poll = interval if interval is not None else _settings(ctx).chain.poll_interval_s
+    with _syncer(ctx, wait_s) as (syncer, printer):
+        last: tuple[int, int] | None = None
+        while not stop.is_set():
+            report = syncer.sync()
+            printer.close()
+            if (report.booked_to, report.fetched_to) != last or report.reorgs:
+                _print_sync_report(report)
+                last = (report.booked_to, report.fetched_to)
+            stop.wait(poll)
+
+
+@main.command("verify-tx")
+@click.argument("tx_hash")
+@click.pass_context
+@_handle_errors
+def verify_tx(ctx: click.Context, tx_hash: str) -> None:
+    """Book a native BNB transfer to or from a known wallet (it emits no log)."""
+    settings = _settings(ctx)
+    client = RpcClient(settings.chain.rpc_urls, timeout_s=settings.chain.timeout_s)
+    try:
+        with _session(ctx) as session:
+            watchlist = get_watchlist(session, settings.chain)
+            result = verify_native_transfer(session, client, settings.chain, watchlist, tx_hash)
+    finally:
+        client.close()
+    click.echo(
+        f"booked: {result.description} ({result.value} in the smallest unit of {result.asset}), "
+        f"block {result.block_number}, entry {result.entry_id}"
+    )
+
+
 @main.command("config")
 @click.pass_context
 @_handle_errors
@@ -191,7 +300,18 @@ def show_config(ctx: click.Context) -> None:
     data: dict[str, Any] = _settings(ctx).model_dump(mode="json")
     if data["web"].get("secret_key"):
         data["web"]["secret_key"] = "***"  # noqa: S105 - the mask, not a secret
+    # RPC URLs often carry an API key in their path or query: show the host only.
+    data["chain"]["rpc_urls"] = [
+        url if url.startswith(("http://127.", "http://localhost")) else _host_only(url)
+        for url in data["chain"]["rpc_urls"]
+    ]
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _host_only(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    host = rest.split('/', 1)[0].split('?', 1)[0].rsplit('@', 1)[-1]
+    return f"{scheme}://{host}/***"
 
 
 @main.command("serve")

@@ -61,6 +61,18 @@ def disbursed_account(beneficiary_key: str) -> str:
     return f"Expenses:Disbursed:{component(beneficiary_key)}"
 
 
+def suspense_account(source: str = "Chain") -> str:
+    """Money that moved into or out of the initiative's wallets for a reason not yet known
+    (an unmatched transfer); reconciliation reclassifies it."""
+    return f"Liabilities:Suspense:{component(source)}"
+
+
+def conversions_account() -> str:
+    """Counterpart of one asset turned into another (BNB wrapped into WBNB), as in Beancount:
+    each asset balances on its own, so the conversion passes through equity."""
+    return "Equity:Conversions"
+
+
 def routed_account() -> str:
     """Equity moved out of the initiative's hands when proceeds are allocated."""
     return "Equity:Routed"

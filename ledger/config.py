@@ -113,8 +113,41 @@ class ReportSettings(_Section):
         return value
 
 
+def _address(value: str) -> str:
+    if len(value) != 42 or not value.startswith("0x"):
+        raise ValueError(f"{value!r} is not a 0x-prefixed 20-byte address")
+    int(value[2:], 16)
+    return value.lower()
+
+
 class ChainSettings(_Section):
     explorer_tx_url: dict[str, str] = Field(default_factory=dict)
+    chain_id: int = Field(default=56, gt=0)
+    rpc_urls: tuple[str, ...] = ("http://127.0.0.1:8545",)
+    start_block: int = Field(default=0, ge=0)
+    confirmations: int = Field(default=0, ge=0)
+    reorg_window: int = Field(default=64, ge=1)
+    wbnb: str = ""
+    pancake_market: str = ""
+    element_market: str = ""
+    initial_range: int = Field(default=2_000, ge=1)
+    max_range: int = Field(default=50_000, ge=1)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    timeout_s: float = Field(default=15.0, gt=0)
+    poll_interval_s: float = Field(default=1.0, gt=0)
+
+    @field_validator("rpc_urls")
+    @classmethod
+    def _http_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} must be an http:// or https:// URL")
+        return value
+
+    @field_validator("wbnb", "pancake_market", "element_market")
+    @classmethod
+    def _optional_address(cls, value: str) -> str:
+        return _address(value) if value else ""
 
     @field_validator("explorer_tx_url")
     @classmethod

@@ -146,3 +146,68 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         found = counts.get(name, {})
         summary = ", ".join(f"{n} {o}" for o, n in sorted(found.items())) or "none ran"
         terminalreporter.write_line(f"database tests on {name}: {summary}")
+
+
+# ----------------------------------------------------------------- committed, fresh databases
+
+_templates: dict[str, str] = {}
+_fresh_counter = iter(range(1_000_000))
+
+
+def _seed_template(url: str) -> None:
+    from ledger.db import make_session_factory, session_scope
+    from ledger.demo.load import load_demo
+
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        with session_scope(make_session_factory(engine)) as session:
+            load_demo(session)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def fresh_database_url(backend: str, database_urls: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """The URL of a new database of its own, migrated and holding the demo catalogue.
+
+    For code that commits (the chain sync): the rolled-back ``session`` cannot serve it, and
+    the journal's append-only triggers forbid cleaning tables between tests. A template is
+    built once per worker; each test gets a copy (a file copy on SQLite, CREATE DATABASE ...
+    TEMPLATE on PostgreSQL) and the copy is dropped afterwards.
+    """
+    import shutil
+
+    if backend == "sqlite":
+        if "sqlite" not in _templates:
+            template = Path(str(make_url(database_urls["sqlite"]).database)).with_name(
+                "template.sqlite3"
+            )
+            _seed_template(f"sqlite:///{template}")
+            _templates["sqlite"] = str(template)
+        copy = tmp_path / "ledger.sqlite3"
+        shutil.copyfile(_templates["sqlite"], copy)
+        yield f"sqlite:///{copy}"
+        return
+    base = make_url(database_urls["postgresql"])
+    prefix = os.environ.get("LEDGER_TEST_DB_PREFIX", "ledger_test")
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        if "postgresql" not in _templates:
+            name = f"{prefix}_{_worker()}_tpl"
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            _seed_template(base.set(database=name).render_as_string(hide_password=False))
+            _templates["postgresql"] = name
+        copy_name = f"{prefix}_{_worker()}_{next(_fresh_counter)}"
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{copy_name}" WITH (FORCE)'))
+            conn.execute(
+                text(f'CREATE DATABASE "{copy_name}" TEMPLATE "{_templates["postgresql"]}"')
+            )
+        yield base.set(database=copy_name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{copy_name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

@@ -32,6 +32,7 @@ from ledger.models.journal import (
 )
 from ledger.models.people import Person, PersonContact
 from ledger.models.routing import BPS_TOTAL, RuleScope, SplitRule, SplitShare
+from ledger.models.sync import ChainBlock, ChainLog, SyncCursor
 from ledger.models.text import LANGUAGES, ShownText, TextSet, TextVariant, VariantStatus
 
 __all__ = [
@@ -49,6 +50,8 @@ __all__ = [
     "AssetKind",
     "Base",
     "Beneficiary",
+    "ChainBlock",
+    "ChainLog",
     "Collection",
     "ConsentStatus",
     "EditionStatus",
@@ -65,6 +68,7 @@ __all__ = [
     "SplitRule",
     "SplitShare",
     "Story",
+    "SyncCursor",
     "TextSet",
     "TextVariant",
     "TokenStandard",

@@ -232,6 +232,9 @@ class NftEdition(Base):
     status: Mapped[EditionStatus] = mapped_column(
         str_enum(EditionStatus, "edition_status"), default=EditionStatus.AVAILABLE
     )
+    # Who holds the token, as the chain sync last saw it (lower-case address). Never shown on
+    # public pages: a buyer's wallet is personal data.
+    holder: Mapped[str | None] = mapped_column(String(42))
 
     artwork: Mapped[Artwork] = relationship(back_populates="editions")
     collection: Mapped[Collection] = relationship(lazy="joined")

@@ -11,13 +11,21 @@ CI=true, where a missing toolchain is an error.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from devchain.anvil import Anvil, anvil_problem
 from devchain.deploy import Deployment, deploy_all
 from devchain.solidity import Build, compile_contracts, toolchain_problem
+from ledger.chain.rpc import RpcClient
+from ledger.chain.sync import Syncer, SyncReport
+from ledger.config import load_settings
+from ledger.db import make_engine, make_session_factory
+from ledger.journal import compute_journal_checksum, get_balances
+from ledger.models import JournalEntry
 
 
 def _unavailable(problem: str) -> None:
@@ -56,3 +64,58 @@ def deployed(anvil_node: Anvil, _deployment: Deployment) -> Iterator[Deployment]
         yield _deployment
     finally:
         assert anvil_node.rpc("evm_revert", [snapshot]) is True
+
+
+# ------------------------------------------------------------------ a ledger that syncs
+
+
+class SyncedLedger:
+    """A committed ledger database plus a Syncer pointed at a node (anvil or a proxy)."""
+
+    def __init__(self, url: str, rpc_url: str, **chain: Any) -> None:
+        self.url = url
+        self.settings = load_settings(
+            overrides={
+                "database": {"url": url},
+                "chain": {"rpc_urls": [rpc_url], "initial_range": 50, **chain},
+            },
+            environ={},
+        )
+        self.engine = make_engine(url, writer=True)
+        self.sessions = make_session_factory(self.engine)
+        self.client = RpcClient(self.settings.chain.rpc_urls, timeout_s=5.0)
+        self.syncer = Syncer(self.sessions, self.client, self.settings.chain)
+
+    def sync(self, **kwargs: Any) -> SyncReport:
+        return self.syncer.sync(**kwargs)
+
+    def checksum(self) -> str:
+        with self.sessions() as session:
+            return compute_journal_checksum(session)
+
+    def balances(self, prefix: str | None = None) -> dict[tuple[str, str], int]:
+        with self.sessions() as session:
+            return get_balances(session, account_prefix=prefix)
+
+    def entries(self) -> list[JournalEntry]:
+        with self.sessions() as session:
+            return list(session.scalars(select(JournalEntry).order_by(JournalEntry.id)))
+
+    def close(self) -> None:
+        self.client.close()
+        self.engine.dispose()
+
+
+@pytest.fixture
+def make_ledger(fresh_database_url: str) -> Iterator[Callable[..., SyncedLedger]]:
+    """Build SyncedLedgers on the test's fresh database (several share it if asked twice)."""
+    made: list[SyncedLedger] = []
+
+    def build(rpc_url: str, **chain: Any) -> SyncedLedger:
+        ledger = SyncedLedger(fresh_database_url, rpc_url, **chain)
+        made.append(ledger)
+        return ledger
+
+    yield build
+    for ledger in made:
+        ledger.close()

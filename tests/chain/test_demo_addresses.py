@@ -6,6 +6,7 @@ from devchain.anvil import Anvil
 from devchain.deploy import deploy_all
 from devchain.solidity import Build
 from ledger.catalogue import parse_catalogue
+from ledger.config import load_settings
 from ledger.demo.load import read_demo_catalogue_text
 
 pytestmark = pytest.mark.chain
@@ -24,3 +25,13 @@ def test_demo_catalogue_matches_a_fresh_deployment(anvil_node: Anvil, solc_build
     assert wallets["seller"] == deployment.accounts.initiative.lower()
     used = {deployment.accounts.deployer, deployment.accounts.treasury, deployment.accounts.seller, deployment.accounts.buyer}
     assert wallets["treasury"] not in {a.lower() for a in used}
+    # The initiative's treasury and the beneficiaries' wallets are anvil's accounts 7, 5 and 6.
+    others = [a.lower() for a in deployment.accounts.other]
+    assert wallets["treasury"] == others[2]
+    payouts = [w.address.lower() for b in catalogue.beneficiaries for w in b.wallets]
+    assert payouts == [others[0], others[1]]
+    # The embedded default configuration follows the demo chain's marketplaces and WBNB.
+    chain = load_settings(environ={}).chain
+    assert chain.pancake_market == deployment.market.address.lower()
+    assert chain.element_market == deployment.element.address.lower()
+    assert chain.wbnb == deployment.wbnb.address.lower()

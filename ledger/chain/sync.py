@@ -1,0 +1,765 @@
+"""Follow one chain into the ledger: fetch logs, keep them by position, book what is final.
+
+One pass (``Syncer.sync``) does, in order:
+
+1. Reorg check. The stored cursor's block hash is compared with the node's; on a mismatch the
+   stored recent block hashes are walked back to the common ancestor. Logs above it that were
+   not final yet are dropped with the cursor. If the ancestor is below what was already booked
+   as final (a chain without the tag, a provider that lied) the sync halts, and
+   ``sync(repair=True)`` retracts the affected entries with reversing entries.
+2. Logs stored earlier as pending whose blocks are now final are booked.
+3. Backfill up to the final block: ``eth_getLogs`` ranges fetched concurrently and adaptively
+   (ledger.chain.fetch); each range is decoded, stored and booked, and the cursor advanced, in
+   one database transaction.
+4. Blocks above the final block: their headers (hash chain checked) and logs are stored as
+   pending; nothing is booked.
+
+Raw logs are keyed by (chain id, block hash, log index), journal entries by a key derived from
+the same triple, so re-running any range is a no-op. The cursor is written in the same
+transaction as the rows it covers and is never ahead of them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.chain.book import Booking, EditionChange, FeeSchedule, book_transaction
+from ledger.chain.decode import CollectionSettings, DecodedEvent, decode_log
+from ledger.chain.fetch import LogChunk, RangeSizer, iter_log_chunks
+from ledger.chain.rpc import BlockHeader, RpcClient
+from ledger.chain.watchlist import MARKET_COLLECTION_EVENTS, Watchlist, get_watchlist
+from ledger.config import ChainSettings
+from ledger.errors import LedgerError
+from ledger.journal import open_account, post_entries, reverse_entry
+from ledger.models import (
+    EDITION_TRANSITIONS,
+    Account,
+    ChainBlock,
+    ChainLog,
+    JournalEntry,
+    NftEdition,
+    SyncCursor,
+)
+
+_SETTINGS_TOPICS = MARKET_COLLECTION_EVENTS[4:6]  # CollectionNew, CollectionUpdate
+
+
+class SyncError(LedgerError):
+    """The sync cannot go on (names what and where)."""
+
+
+class DeepReorgError(SyncError):
+    """A block the ledger booked as final is no longer on the chain: the sync halts."""
+
+
+class SyncHaltedError(SyncError):
+    """An earlier pass halted; ``ledger sync --repair`` is needed."""
+
+
+class _Restart(Exception):
+    """Internal: the chain moved under this pass (a reorg mid-pass); start the pass again."""
+
+
+@dataclass
+class Progress:
+    phase: str  # "backfill", "pending", "done"
+    from_block: int
+    to_block: int
+    at_block: int
+    logs: int
+    entries: int
+    elapsed_s: float
+
+    @property
+    def blocks_per_s(self) -> float:
+        done = self.at_block - self.from_block + 1
+        return done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def events_per_s(self) -> float:
+        return self.logs / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        rate = self.blocks_per_s
+        return (self.to_block - self.at_block) / rate if rate > 0 else None
+
+
+@dataclass
+class SyncReport:
+    head: int = 0
+    final: int = 0
+    fetched_to: int = 0
+    booked_to: int = 0
+    logs_stored: int = 0
+    entries_posted: int = 0
+    pending_logs: int = 0
+    reorgs: list[tuple[int, int]] = field(default_factory=list)  # (old tip, ancestor)
+    retracted_entries: int = 0
+
+
+def _log_row(chain_id: int, log: Mapping[str, Any]) -> dict[str, Any]:
+    topics = list(log.get("topics") or [])
+    topics += [None] * (4 - len(topics))
+    timestamp = log.get("blockTimestamp")
+    return {
+        "chain_id": chain_id,
+        "block_number": int(log["blockNumber"], 16),
+        "block_hash": log["blockHash"].lower(),
+        "block_timestamp": int(timestamp, 16) if isinstance(timestamp, str) else None,
+        "tx_hash": log["transactionHash"].lower(),
+        "tx_index": int(log["transactionIndex"], 16),
+        "log_index": int(log["logIndex"], 16),
+        "address": log["address"].lower(),
+        "topic0": topics[0].lower() if topics[0] else None,
+        "topic1": topics[1].lower() if topics[1] else None,
+        "topic2": topics[2].lower() if topics[2] else None,
+        "topic3": topics[3].lower() if topics[3] else None,
+        "data": log["data"],
+        "is_booked": False,
+    }
+
+
+def _raw_from_row(row: ChainLog) -> dict[str, Any]:
+    return {
+        "address": row.address,
+        "topics": [t for t in (row.topic0, row.topic1, row.topic2, row.topic3) if t],
+        "data": row.data,
+        "blockHash": row.block_hash,
+        "blockNumber": hex(row.block_number),
+        "blockTimestamp": hex(row.block_timestamp) if row.block_timestamp is not None else None,
+        "transactionHash": row.tx_hash,
+        "transactionIndex": hex(row.tx_index),
+        "logIndex": hex(row.log_index),
+    }
+
+
+class Syncer:
+    """Sync one chain into the ledger. Owns its transactions (it is the edge, like the CLI)."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        client: RpcClient,
+        chain: ChainSettings,
+        *,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        self.sessions = session_factory
+        self.client = client
+        self.chain = chain
+        self.chain_id = chain.chain_id
+        self.on_progress = on_progress
+        # One sizer for the syncer's life: a provider's cap learnt once is kept.
+        self.sizer = RangeSizer(
+            min(chain.initial_range, chain.max_range), maximum=chain.max_range
+        )
+        self._known_accounts: set[str] = set()
+        self._timestamps: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ public entry points
+
+    def sync(
+        self,
+        *,
+        from_block: int | None = None,
+        to_block: int | None = None,
+        repair: bool = False,
+        include_pending: bool = True,
+    ) -> SyncReport:
+        """Catch up to the chain head (final blocks booked, newer ones pending) and return.
+
+        Raises SyncHaltedError when an earlier pass halted (unless ``repair``),
+        DeepReorgError when a booked block was reorganised, SyncError and RpcError kinds.
+        """
+        for _ in range(10):
+            try:
+                return self._pass(from_block, to_block, repair, include_pending)
+            except _Restart:
+                continue
+        raise SyncError("the chain kept reorganising during ten attempts at one pass")
+
+    # ------------------------------------------------------------------ one pass
+
+    def _pass(
+        self, from_block: int | None, to_block: int | None, repair: bool, include_pending: bool
+    ) -> SyncReport:
+        report = SyncReport()
+        with self.sessions() as session:
+            watch = get_watchlist(session, self.chain)
+            cursor = self._load_cursor(session, watch)
+            if cursor.halted_reason and not repair:
+                raise SyncHaltedError(
+                    f"the sync halted: {cursor.halted_reason}. "
+                    "Run `ledger sync --repair` to retract the affected entries."
+                )
+            session.commit()
+        self._check_reorg(report, repair)
+        head = self._header("latest")
+        final_number = self._final_number(head)
+        report.head, report.final = head.number, final_number
+        with self.sessions() as session:
+            cursor = self._cursor(session)
+            fetched_to = cursor.fetched_to
+        target = head.number if to_block is None else min(to_block, head.number)
+        start = fetched_to + 1 if from_block is None else max(from_block, self.chain.start_block)
+        fees = self._load_fees()
+        self._book_pending(watch, fees, min(final_number, fetched_to), report)
+        final_to = min(final_number, target)
+        if start <= final_to:
+            self._backfill(watch, fees, start, final_to, report)
+        if include_pending and max(start, final_to + 1) <= target:
+            self._store_pending(watch, max(start, final_to + 1), target, report)
+        with self.sessions() as session:
+            cursor = self._cursor(session)
+            report.fetched_to, report.booked_to = cursor.fetched_to, cursor.booked_to
+            report.pending_logs = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(ChainLog)
+                    .where(ChainLog.chain_id == self.chain_id, ChainLog.is_booked.is_(False))
+                )
+                or 0
+            )
+        return report
+
+    # ------------------------------------------------------------------ cursor
+
+    def _load_cursor(self, session: Session, watch: Watchlist) -> SyncCursor:
+        filters_hash = watch.compute_filters_hash()
+        cursor = session.get(SyncCursor, self.chain_id)
+        floor = self.chain.start_block - 1
+        if cursor is None:
+            cursor = SyncCursor(
+                chain_id=self.chain_id,
+                fetched_to=floor,
+                fetched_hash=None,
+                booked_to=floor,
+                filters_hash=filters_hash,
+            )
+            session.add(cursor)
+        elif cursor.filters_hash != filters_hash:
+            # What is followed changed (a new wallet or collection): read everything again.
+            # Stored logs and entries stay; re-reading only adds what was not followed before.
+            cursor.fetched_to = cursor.booked_to = floor
+            cursor.fetched_hash = None
+            cursor.filters_hash = filters_hash
+        session.flush()
+        return cursor
+
+    def _cursor(self, session: Session) -> SyncCursor:
+        cursor = session.get(SyncCursor, self.chain_id)
+        if cursor is None:  # pragma: no cover - created at the start of every pass
+            raise SyncError("no sync cursor")
+        return cursor
+
+    # ------------------------------------------------------------------ chain reads
+
+    def _header(self, tag_or_number: int | str) -> BlockHeader:
+        header = self.client.fetch_block_header(tag_or_number)
+        if header is None:
+            raise SyncError(f"the node does not know block {tag_or_number!r}")
+        return header
+
+    def _final_number(self, head: BlockHeader) -> int:
+        if self.chain.confirmations:
+            return max(head.number - self.chain.confirmations, -1)
+        finalized = self.client.fetch_block_header("finalized")
+        if finalized is None:
+            raise SyncError(
+                "the node has no `finalized` block: set chain.confirmations to a safe depth"
+            )
+        return min(finalized.number, head.number)
+
+    # ------------------------------------------------------------------ reorgs
+
+    def _check_reorg(self, report: SyncReport, repair: bool) -> None:
+        with self.sessions() as session:
+            cursor = self._cursor(session)
+            anchor = self._anchor(session, cursor)
+            if anchor is None:
+                if repair and cursor.halted_reason:
+                    self._repair(session, report)
+                    session.commit()
+                return
+            number, stored_hash = anchor
+            canonical = self.client.fetch_block_header(number)
+            if canonical is None or canonical.hash == stored_hash:
+                # A node behind us (load-balanced endpoints lag) is not a reorg: only hashes
+                # decide.
+                if repair and cursor.halted_reason:
+                    self._repair(session, report)
+                    session.commit()
+                return
+            ancestor = self._common_ancestor(session, number)
+            report.reorgs.append((number, ancestor if ancestor is not None else -1))
+            if ancestor is None or ancestor < cursor.booked_to:
+                if not repair:
+                    cursor.halted_reason = (
+                        f"block {number} ({stored_hash}) was reorganised and the common ancestor "
+                        + (
+                            "is deeper than the stored window"
+                            if ancestor is None
+                            else f"is block {ancestor}"
+                        )
+                        + f", below block {cursor.booked_to}, already booked as final"
+                    )
+                    session.commit()
+                    raise DeepReorgError(cursor.halted_reason)
+                self._repair(session, report)
+                session.commit()
+                return
+            self._drop_pending_above(session, cursor, ancestor)
+            session.commit()
+
+    def _anchor(self, session: Session, cursor: SyncCursor) -> tuple[int, str] | None:
+        if cursor.fetched_hash:
+            return cursor.fetched_to, cursor.fetched_hash
+        block = session.scalars(
+            select(ChainBlock)
+            .where(ChainBlock.chain_id == self.chain_id, ChainBlock.number <= cursor.fetched_to)
+            .order_by(ChainBlock.number.desc())
+            .limit(1)
+        ).first()
+        return (block.number, block.hash) if block else None
+
+    def _common_ancestor(self, session: Session, below: int) -> int | None:
+        blocks = session.scalars(
+            select(ChainBlock)
+            .where(ChainBlock.chain_id == self.chain_id, ChainBlock.number < below)
+            .order_by(ChainBlock.number.desc())
+        )
+        for block in blocks:
+            canonical = self.client.fetch_block_header(block.number)
+            if canonical is not None and canonical.hash == block.hash:
+                return block.number
+        return None
+
+    def _drop_pending_above(self, session: Session, cursor: SyncCursor, ancestor: int) -> None:
+        booked = session.scalar(
+            select(func.count())
+            .select_from(ChainLog)
+            .where(
+                ChainLog.chain_id == self.chain_id,
+                ChainLog.block_number > ancestor,
+                ChainLog.is_booked.is_(True),
+            )
+        )
+        if booked:  # pragma: no cover - guarded by the booked_to check before
+            raise SyncError(f"booked logs above the common ancestor {ancestor}")
+        session.execute(
+            delete(ChainLog).where(
+                ChainLog.chain_id == self.chain_id, ChainLog.block_number > ancestor
+            )
+        )
+        session.execute(
+            delete(ChainBlock).where(
+                ChainBlock.chain_id == self.chain_id, ChainBlock.number > ancestor
+            )
+        )
+        kept = session.get(ChainBlock, (self.chain_id, ancestor))
+        cursor.fetched_to = ancestor
+        cursor.fetched_hash = kept.hash if kept else None
+
+    def _repair(self, session: Session, report: SyncReport) -> None:
+        """Retract entries of booked blocks that are no longer canonical; resume below them."""
+        cursor = self._cursor(session)
+        stored: dict[int, set[str]] = defaultdict(set)
+        for number, block_hash in session.execute(
+            select(ChainLog.block_number, ChainLog.block_hash)
+            .where(ChainLog.chain_id == self.chain_id)
+            .distinct()
+        ):
+            stored[number].add(block_hash)
+        for block in session.scalars(
+            select(ChainBlock).where(ChainBlock.chain_id == self.chain_id)
+        ):
+            stored[block.number].add(block.hash)
+        orphaned: set[str] = set()
+        ancestor = self.chain.start_block - 1
+        for number in sorted(stored, reverse=True):
+            canonical = self.client.fetch_block_header(number)
+            canonical_hash = canonical.hash if canonical else None
+            dead = stored[number] - {canonical_hash}
+            orphaned |= dead
+            if canonical_hash in stored[number]:
+                ancestor = number
+                break
+        now = datetime.now(UTC)
+        if orphaned:
+            entries = session.scalars(
+                select(JournalEntry).where(
+                    JournalEntry.chain_id == self.chain_id,
+                    JournalEntry.block_hash.in_(orphaned),
+                )
+            ).all()
+            for entry in entries:
+                reversed_already = session.scalar(
+                    select(JournalEntry.id).where(JournalEntry.reverses_entry_id == entry.id)
+                )
+                if reversed_already is None:
+                    reverse_entry(
+                        session,
+                        entry.id,
+                        effective_at=now,
+                        description=(
+                            f"Retracted: block {entry.block_number} ({entry.block_hash}) was "
+                            "reorganised out of the chain after it was booked as final"
+                        ),
+                    )
+                    report.retracted_entries += 1
+            session.execute(
+                delete(ChainLog).where(
+                    ChainLog.chain_id == self.chain_id, ChainLog.block_hash.in_(orphaned)
+                )
+            )
+        session.execute(
+            delete(ChainBlock).where(
+                ChainBlock.chain_id == self.chain_id, ChainBlock.number > ancestor
+            )
+        )
+        session.execute(
+            delete(ChainLog).where(
+                ChainLog.chain_id == self.chain_id,
+                ChainLog.block_number > ancestor,
+                ChainLog.is_booked.is_(False),
+            )
+        )
+        cursor.fetched_to = min(cursor.fetched_to, ancestor)
+        cursor.booked_to = min(cursor.booked_to, ancestor)
+        kept = session.get(ChainBlock, (self.chain_id, ancestor))
+        cursor.fetched_hash = kept.hash if kept else None
+        cursor.halted_reason = None
+
+    # ------------------------------------------------------------------ booking
+
+    def _load_fees(self) -> FeeSchedule:
+        fees = FeeSchedule()
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(ChainLog)
+                .where(
+                    ChainLog.chain_id == self.chain_id,
+                    ChainLog.is_booked.is_(True),
+                    ChainLog.topic0.in_(_SETTINGS_TOPICS),
+                )
+                .order_by(ChainLog.block_number, ChainLog.log_index)
+            )
+            for row in rows:
+                event = decode_log(self.chain_id, _raw_from_row(row))
+                if isinstance(event, CollectionSettings):
+                    fees.record(event)
+        return fees
+
+    def _decode_relevant(
+        self, watch: Watchlist, logs: Iterable[Mapping[str, Any]]
+    ) -> list[tuple[Mapping[str, Any], DecodedEvent]]:
+        out = []
+        for log in logs:
+            event = decode_log(self.chain_id, log)
+            if event is not None and watch.is_relevant(event):
+                out.append((log, event))
+        return out
+
+    def _timestamp(self, log: Mapping[str, Any]) -> int:
+        raw = log.get("blockTimestamp")
+        if isinstance(raw, str):
+            return int(raw, 16)
+        block_hash = str(log["blockHash"]).lower()
+        if block_hash not in self._timestamps:
+            header = self._header(int(log["blockNumber"], 16))
+            if header.hash != block_hash:
+                raise _Restart
+            self._timestamps[block_hash] = header.timestamp
+        return self._timestamps[block_hash]
+
+    def _book(
+        self,
+        session: Session,
+        watch: Watchlist,
+        fees: FeeSchedule,
+        decoded: Sequence[tuple[Mapping[str, Any], DecodedEvent]],
+    ) -> int:
+        """Book decoded logs (in chain order) one transaction at a time; return entries posted."""
+        bookings: list[Booking] = []
+        group: list[DecodedEvent] = []
+        group_log: Mapping[str, Any] | None = None
+        for log, event in decoded:
+            if group and event.position.tx_hash != group[0].position.tx_hash:
+                assert group_log is not None
+                bookings.append(self._book_group(watch, fees, group, group_log))
+                group = []
+            if not group:
+                group_log = log
+            group.append(event)
+        if group:
+            assert group_log is not None
+            bookings.append(self._book_group(watch, fees, group, group_log))
+        specs = [spec for b in bookings for spec in b.entries]
+        self._open_accounts(session, {p.account for spec in specs for p in spec.postings})
+        posted = post_entries(session, specs)
+        self._apply_edition_changes(session, [c for b in bookings for c in b.edition_changes])
+        return posted
+
+    def _book_group(
+        self,
+        watch: Watchlist,
+        fees: FeeSchedule,
+        events: Sequence[DecodedEvent],
+        log: Mapping[str, Any],
+    ) -> Booking:
+        at = datetime.fromtimestamp(self._timestamp(log), UTC)
+        return book_transaction(watch, fees, events, at)
+
+    def _open_accounts(self, session: Session, names: set[str]) -> None:
+        missing = names - self._known_accounts
+        if not missing:
+            return
+        existing = set(session.scalars(select(Account.name).where(Account.name.in_(missing))))
+        for name in sorted(missing - existing):
+            open_account(session, name)
+        self._known_accounts |= missing
+
+    def _apply_edition_changes(self, session: Session, changes: Sequence[EditionChange]) -> None:
+        if not changes:
+            return
+        keys = {(c.collection_id, c.token_id) for c in changes}
+        editions: dict[tuple[int, int], list[NftEdition]] = defaultdict(list)
+        for collection_id in {k[0] for k in keys}:
+            token_ids = [k[1] for k in keys if k[0] == collection_id]
+            for edition in session.scalars(
+                select(NftEdition).where(
+                    NftEdition.collection_id == collection_id, NftEdition.token_id.in_(token_ids)
+                )
+            ):
+                editions[(collection_id, edition.token_id)].append(edition)
+        for change in changes:
+            for edition in editions.get((change.collection_id, change.token_id), []):
+                if change.holder is not None:
+                    edition.holder = change.holder
+                status = change.status
+                if status is not None and status in EDITION_TRANSITIONS[edition.status]:
+                    edition.status = status
+        session.flush()
+
+    def _book_pending(
+        self, watch: Watchlist, fees: FeeSchedule, up_to: int, report: SyncReport
+    ) -> None:
+        """Book logs stored as pending whose blocks are now final (hashes checked first)."""
+        with self.sessions() as session:
+            cursor = self._cursor(session)
+            if up_to <= cursor.booked_to:
+                return
+            rows = session.scalars(
+                select(ChainLog)
+                .where(
+                    ChainLog.chain_id == self.chain_id,
+                    ChainLog.is_booked.is_(False),
+                    ChainLog.block_number <= up_to,
+                )
+                .order_by(ChainLog.block_number, ChainLog.log_index)
+            ).all()
+            top = session.scalars(
+                select(ChainBlock)
+                .where(ChainBlock.chain_id == self.chain_id, ChainBlock.number <= up_to)
+                .order_by(ChainBlock.number.desc())
+                .limit(1)
+            ).first()
+            if top is not None:
+                canonical = self.client.fetch_block_header(top.number)
+                if canonical is None or canonical.hash != top.hash:
+                    raise _Restart  # the chain moved since the reorg check: check again
+            raws = [_raw_from_row(row) for row in rows]
+            report.entries_posted += self._book(
+                session, watch, fees, self._decode_relevant(watch, raws)
+            )
+            if rows:
+                session.execute(
+                    update(ChainLog)
+                    .where(ChainLog.id.in_([row.id for row in rows]))
+                    .values(is_booked=True)
+                )
+            cursor.booked_to = up_to
+            self._prune_blocks(session, up_to)
+            session.commit()
+
+    def _prune_blocks(self, session: Session, booked_to: int) -> None:
+        session.execute(
+            delete(ChainBlock).where(
+                ChainBlock.chain_id == self.chain_id,
+                ChainBlock.number < booked_to - self.chain.reorg_window,
+            )
+        )
+
+    # ------------------------------------------------------------------ storing logs
+
+    def _insert_logs(self, session: Session, rows: list[dict[str, Any]]) -> int:
+        """Insert raw log rows, skipping positions already stored; return how many were new."""
+        if not rows:
+            return 0
+        dialect = session.get_bind().dialect.name
+        stmt_factory = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = stmt_factory(ChainLog).on_conflict_do_nothing(
+            index_elements=["chain_id", "block_hash", "log_index"]
+        )
+        new = 0
+        for start in range(0, len(rows), 5_000):
+            batch = rows[start : start + 5_000]
+            result = session.execute(stmt.returning(ChainLog.id), batch)
+            new += len(result.all())
+        return new
+
+    def _backfill(
+        self, watch: Watchlist, fees: FeeSchedule, start: int, end: int, report: SyncReport
+    ) -> None:
+        began = time.monotonic()
+        logs_seen = 0
+        filters = watch.log_filters()
+        chunks = iter_log_chunks(
+            self.client,
+            filters,
+            start,
+            end,
+            sizer=self.sizer,
+            concurrency=self.chain.concurrency,
+        )
+        for chunk in chunks:
+            self._store_final_chunk(watch, fees, chunk, report)
+            logs_seen += len(chunk.logs)
+            if self.on_progress:
+                self.on_progress(
+                    Progress(
+                        "backfill",
+                        start,
+                        end,
+                        chunk.to_block,
+                        logs_seen,
+                        report.entries_posted,
+                        time.monotonic() - began,
+                    )
+                )
+        header = self._header(end)
+        with self.sessions() as session:
+            cursor = self._cursor(session)
+            if cursor.fetched_to == end:
+                session.merge(
+                    ChainBlock(
+                        chain_id=self.chain_id,
+                        number=header.number,
+                        hash=header.hash,
+                        parent_hash=header.parent_hash,
+                        timestamp=header.timestamp,
+                    )
+                )
+                cursor.fetched_hash = header.hash
+            session.commit()
+
+    def _store_final_chunk(
+        self, watch: Watchlist, fees: FeeSchedule, chunk: LogChunk, report: SyncReport
+    ) -> None:
+        decoded = self._decode_relevant(watch, chunk.logs)
+        rows = [_log_row(self.chain_id, log) for log, _ in decoded]
+        with self.sessions() as session:
+            cursor = self._cursor(session)
+            new = self._insert_logs(session, rows)
+            report.logs_stored += new
+            if new == len(rows):
+                # The usual case: nothing of this range was stored before; book from memory.
+                report.entries_posted += self._book(session, watch, fees, decoded)
+            else:
+                # A range read again (--from-block, a changed watchlist): book only what is not
+                # booked yet, from the stored rows.
+                pending = session.scalars(
+                    select(ChainLog)
+                    .where(
+                        ChainLog.chain_id == self.chain_id,
+                        ChainLog.is_booked.is_(False),
+                        ChainLog.block_number.between(chunk.from_block, chunk.to_block),
+                    )
+                    .order_by(ChainLog.block_number, ChainLog.log_index)
+                ).all()
+                raws = [_raw_from_row(row) for row in pending]
+                report.entries_posted += self._book(
+                    session, watch, fees, self._decode_relevant(watch, raws)
+                )
+            if rows:
+                session.execute(
+                    update(ChainLog)
+                    .where(
+                        ChainLog.chain_id == self.chain_id,
+                        ChainLog.is_booked.is_(False),
+                        ChainLog.block_number.between(chunk.from_block, chunk.to_block),
+                    )
+                    .values(is_booked=True)
+                )
+            if cursor.fetched_to + 1 >= chunk.from_block and chunk.to_block > cursor.fetched_to:
+                cursor.fetched_to = chunk.to_block
+                cursor.fetched_hash = None
+                cursor.booked_to = max(cursor.booked_to, chunk.to_block)
+            session.commit()
+
+    def _store_pending(self, watch: Watchlist, start: int, end: int, report: SyncReport) -> None:
+        """Store headers and logs of blocks above the final one, unbooked."""
+        headers = [self._header(number) for number in range(start, end + 1)]
+        with self.sessions() as session:
+            previous = session.get(ChainBlock, (self.chain_id, start - 1))
+            cursor = self._cursor(session)
+            parent = (
+                previous.hash
+                if previous
+                else (cursor.fetched_hash if cursor.fetched_to == start - 1 else None)
+            )
+        for header in headers:
+            if parent is not None and header.parent_hash != parent:
+                raise _Restart  # the chain moved between our reads: check for a reorg again
+            parent = header.hash
+        by_number = {h.number: h.hash for h in headers}
+        logs: list[Mapping[str, Any]] = []
+        for chunk in iter_log_chunks(
+            self.client,
+            watch.log_filters(),
+            start,
+            end,
+            sizer=self.sizer,
+            concurrency=self.chain.concurrency,
+        ):
+            logs.extend(chunk.logs)
+        for log in logs:
+            if by_number.get(int(log["blockNumber"], 16)) != str(log["blockHash"]).lower():
+                raise _Restart
+        decoded = self._decode_relevant(watch, logs)
+        rows = [_log_row(self.chain_id, log) for log, _ in decoded]
+        with self.sessions() as session:
+            cursor = self._cursor(session)
+            if cursor.fetched_to != start - 1:
+                return  # another range was stored in between; the next pass continues
+            session.execute(
+                delete(ChainBlock).where(
+                    ChainBlock.chain_id == self.chain_id, ChainBlock.number >= start
+                )
+            )
+            session.add_all(
+                ChainBlock(
+                    chain_id=self.chain_id,
+                    number=h.number,
+                    hash=h.hash,
+                    parent_hash=h.parent_hash,
+                    timestamp=h.timestamp,
+                )
+                for h in headers
+            )
+            report.logs_stored += self._insert_logs(session, rows)
+            cursor.fetched_to = end
+            cursor.fetched_hash = headers[-1].hash
+            session.commit()
+        if self.on_progress:
+            self.on_progress(Progress("pending", start, end, end, len(rows), 0, 0.0))

@@ -1,0 +1,76 @@
+"""The chain sync's own tables: raw logs, recent block hashes and the cursor.
+
+Unlike the journal these rows change: logs of blocks that are not final yet are deleted when a
+reorganisation drops their block. What the ledger took as final is booked in the journal, which
+never changes; the raw log of a booked fact stays here as its evidence.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ledger.models.base import Base, utcnow
+
+
+class ChainLog(Base):
+    """One raw log the sync fetched, keyed by where it is: chain id, block hash and log index."""
+
+    __tablename__ = "chain_log"
+    __table_args__ = (
+        Index("uq_chain_log_position", "chain_id", "block_hash", "log_index", unique=True),
+        Index("ix_chain_log_block", "chain_id", "block_number"),
+        Index("ix_chain_log_pending", "chain_id", "is_booked", "block_number"),
+        CheckConstraint("length(block_hash) = 66 AND length(tx_hash) = 66", name="hash_len"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain_id: Mapped[int] = mapped_column(Integer)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[str] = mapped_column(String(66))
+    block_timestamp: Mapped[int | None] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    tx_index: Mapped[int] = mapped_column(Integer)
+    log_index: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(42))
+    topic0: Mapped[str | None] = mapped_column(String(66))
+    topic1: Mapped[str | None] = mapped_column(String(66))
+    topic2: Mapped[str | None] = mapped_column(String(66))
+    topic3: Mapped[str | None] = mapped_column(String(66))
+    data: Mapped[str] = mapped_column(Text)
+    # True once the log's block was final and its transaction was interpreted into the journal
+    # (in the same database transaction as the entries).
+    is_booked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ChainBlock(Base):
+    """A recent block the sync saw: its hash and parent hash detect reorganisations."""
+
+    __tablename__ = "chain_block"
+
+    chain_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[str] = mapped_column(String(66))
+    parent_hash: Mapped[str] = mapped_column(String(66))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class SyncCursor(Base):
+    """How far the sync has read (fetched) and booked (final) on one chain.
+
+    Written in the same database transaction as the rows it covers, so it is never ahead of them.
+    """
+
+    __tablename__ = "sync_cursor"
+    __table_args__ = (CheckConstraint("booked_to <= fetched_to", name="booked_within_fetched"),)
+
+    chain_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fetched_to: Mapped[int] = mapped_column(BigInteger)
+    fetched_hash: Mapped[str | None] = mapped_column(String(66))
+    booked_to: Mapped[int] = mapped_column(BigInteger)
+    # SHA-256 of what is followed (contracts, wallets, topics): a change re-reads from the start.
+    filters_hash: Mapped[str] = mapped_column(String(64))
+    halted_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
