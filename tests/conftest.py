@@ -167,6 +167,17 @@ def _seed_template(url: str) -> None:
         engine.dispose()
 
 
+def sqlite_template(database_urls: dict[str, str]) -> str:
+    """Path of this worker's migrated SQLite file holding the demo catalogue (built once)."""
+    if "sqlite" not in _templates:
+        template = Path(str(make_url(database_urls["sqlite"]).database)).with_name(
+            "template.sqlite3"
+        )
+        _seed_template(f"sqlite:///{template}")
+        _templates["sqlite"] = str(template)
+    return _templates["sqlite"]
+
+
 @pytest.fixture
 def fresh_database_url(backend: str, database_urls: dict[str, str], tmp_path: Path) -> Iterator[str]:
     """The URL of a new database of its own, migrated and holding the demo catalogue.
@@ -179,14 +190,8 @@ def fresh_database_url(backend: str, database_urls: dict[str, str], tmp_path: Pa
     import shutil
 
     if backend == "sqlite":
-        if "sqlite" not in _templates:
-            template = Path(str(make_url(database_urls["sqlite"]).database)).with_name(
-                "template.sqlite3"
-            )
-            _seed_template(f"sqlite:///{template}")
-            _templates["sqlite"] = str(template)
         copy = tmp_path / "ledger.sqlite3"
-        shutil.copyfile(_templates["sqlite"], copy)
+        shutil.copyfile(sqlite_template(database_urls), copy)
         yield f"sqlite:///{copy}"
         return
     base = make_url(database_urls["postgresql"])

@@ -119,3 +119,26 @@ def make_ledger(fresh_database_url: str) -> Iterator[Callable[..., SyncedLedger]
     yield build
     for ledger in made:
         ledger.close()
+
+
+@pytest.fixture
+def fresh_copy(
+    database_urls: dict[str, str], anvil_node: Anvil, tmp_path: Any
+) -> Iterator[Callable[[], SyncedLedger]]:
+    """A second, independent ledger (SQLite copy of the template) for a clean comparison sync."""
+    import shutil
+
+    from tests.conftest import sqlite_template
+
+    made: list[SyncedLedger] = []
+
+    def build() -> SyncedLedger:
+        path = tmp_path / f"clean-{len(made)}.sqlite3"
+        shutil.copyfile(sqlite_template(database_urls), path)
+        ledger = SyncedLedger(f"sqlite:///{path}", anvil_node.url, initial_range=7)
+        made.append(ledger)
+        return ledger
+
+    yield build
+    for ledger in made:
+        ledger.close()

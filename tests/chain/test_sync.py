@@ -7,7 +7,6 @@ the demo catalogue into a fresh database and drives real transactions on the dep
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +16,6 @@ from devchain.anvil import Anvil
 from devchain.deploy import CREATOR_FEE_BPS, TRADING_FEE_BPS, Deployment
 from ledger.accounts import (
     marketplace_fees_account,
-    payable_account,
     receivable_account,
     royalties_account,
     sales_account,
@@ -198,7 +196,7 @@ def test_two_clean_rebuilds_give_identical_journals(
     deployed: Deployment,
     anvil_node: Anvil,
     make_ledger: Callable[..., SyncedLedger],
-    tmp_path: Any,
+    fresh_copy: Callable[[], SyncedLedger],
 ) -> None:
     d = deployed
     primary_sales(d)
@@ -207,17 +205,6 @@ def test_two_clean_rebuilds_give_identical_journals(
     finalize(anvil_node)
     first = make_ledger(anvil_node.url)
     first.sync()
-    from tests.chain.conftest import SyncedLedger as Ledger
-
-    other_url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
-    import shutil
-
-    from tests.conftest import _templates
-
-    shutil.copyfile(_templates["sqlite"], tmp_path / "other.sqlite3")
-    second = Ledger(other_url, anvil_node.url, initial_range=1, concurrency=2)
-    try:
-        second.sync()
-        assert second.checksum() == first.checksum()
-    finally:
-        second.close()
+    second = fresh_copy()  # another database, other range sizes
+    second.sync()
+    assert second.checksum() == first.checksum()
