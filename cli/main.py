@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
-from ledger.chain.rpc import RpcClient
 from sqlalchemy.orm import Session
 
 from cli.progress import ProgressPrinter
 from ledger import migrate
 from ledger.catalogue import load_catalogue, parse_catalogue
 from ledger.chain.lock import hold_sync_lock
+from ledger.chain.rpc import RpcClient
 from ledger.chain.sync import Syncer, SyncReport
 from ledger.chain.verify import verify_native_transfer
 from ledger.chain.watchlist import get_watchlist
