@@ -20,7 +20,7 @@ PHRASES: dict[str, dict[str, str]] = {
     },
     "help": {
         "kk": "Көмек керек болса",
-        "ru": "Если нужна помощь",
+        "ru": "Если вам нужна помощь",
         "en": "If you need help",
     },
     "edition": {
