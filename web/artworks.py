@@ -20,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.wrappers import Response as BaseResponse
 
 from ledger.catalogue.queries import get_artwork_page, has_artwork
 from ledger.catalogue.scans import record_scan
@@ -35,7 +36,7 @@ QR_CACHE_CONTROL = "public, max-age=86400"
 
 
 @bp.get("/a/<code>")
-def scan(code: str) -> Response:
+def scan(code: str) -> BaseResponse:
     """Count one scan of the label's QR code and send the visitor to the artwork's page."""
     settings = get_settings()
     session = get_session()
@@ -49,7 +50,7 @@ def scan(code: str) -> Response:
 
 
 @bp.get("/artworks/<code>")
-def page(code: str) -> Response:
+def page(code: str) -> BaseResponse:
     settings = get_settings()
     artwork = get_artwork_page(get_session(), code, g.lang, settings.i18n.fallback_order)
     if artwork is None:
