@@ -32,8 +32,9 @@ from ledger.chain.verify import verify_native_transfer
 from ledger.chain.watchlist import get_watchlist
 from ledger.config import Settings, load_settings
 from ledger.db import engine_from_settings, make_session_factory
-from ledger.errors import ConfigError, LedgerError
+from ledger.errors import ConfigError, LabelError, LedgerError
 from ledger.journal import compute_journal_checksum, get_balances
+from ledger.labels import DEFAULT_PRESET, PRESETS, LabelUnit, build_labels, check_labels
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -290,6 +291,89 @@ def verify_tx(ctx: click.Context, tx_hash: str) -> None:
         f"booked: {result.description} ({result.value} in the smallest unit of {result.asset}), "
         f"block {result.block_number}, entry {result.entry_id}"
     )
+
+
+@main.command("labels")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where to write the PDF (required unless --check).",
+)
+@click.option(
+    "--lang",
+    default=None,
+    help="One language per sheet: kk, ru or en (default: the configured default language).",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(sorted(PRESETS)),
+    default=DEFAULT_PRESET,
+    show_default=True,
+    help="a4-1: A4; a4-2: two A5; a4-4: four A6; a4-8: eight 99.1 x 67.7 mm labels per page.",
+)
+@click.option(
+    "--per",
+    "unit",
+    type=click.Choice([u.value for u in LabelUnit]),
+    default=LabelUnit.ARTWORK.value,
+    show_default=True,
+    help="One label per artwork, or one per NFT edition.",
+)
+@click.option("--code", "codes", multiple=True, help="Only this artwork (its /a/ code); repeat.")
+@click.option("--check", is_flag=True, help="Only run the completeness check.")
+@click.option("--force", is_flag=True, help="Print even though the completeness check failed.")
+@click.pass_context
+@_handle_errors
+def labels(
+    ctx: click.Context,
+    out: Path | None,
+    lang: str | None,
+    preset: str,
+    unit: str,
+    codes: tuple[str, ...],
+    check: bool,
+    force: bool,
+) -> None:
+    """Write a print-ready PDF of exhibit labels with QR codes (docs/labels.md)."""
+    from ledger.labels.pdf import write_labels_pdf
+
+    settings = _settings(ctx)
+    lang = lang or settings.i18n.default_language
+    if lang not in settings.i18n.languages:
+        raise click.BadParameter(
+            f"choose one of {', '.join(settings.i18n.languages)}", param_hint="--lang"
+        )
+    if out is None and not check:
+        raise click.UsageError("give --out FILE.pdf (or --check to only check)")
+    chosen = PRESETS[preset]
+    with _session(ctx, commit=False, writer=False) as session:
+        problems = check_labels(session, lang, codes)
+        for problem in problems:
+            click.echo(f"missing: {problem}", err=True)
+        if check:
+            if problems:
+                raise LabelError([f"{len(problems)} problem(s) on the {lang} labels"])
+            click.echo(f"the {lang} labels are complete")
+            return
+        if problems and not force:
+            raise LabelError(
+                [f"{len(problems)} problem(s) on the {lang} labels: fix them, or pass --force"]
+            )
+        contents = build_labels(
+            session,
+            lang=lang,
+            fallback=settings.i18n.fallback_order,
+            public_base_url=settings.web.public_base_url,
+            word_limit=chosen.word_limit,
+            unit=LabelUnit(unit),
+            codes=codes,
+        )
+    if not contents:
+        raise LabelError(["no labels to print (no such artwork, or no editions)"])
+    assert out is not None
+    pages = write_labels_pdf(contents, chosen, out, title=f"Exhibit labels ({lang})")
+    forced = f", {len(problems)} problem(s) printed anyway" if problems else ""
+    click.echo(f"wrote {len(contents)} labels on {pages} pages ({preset}, {lang}{forced}) to {out}")
 
 
 @main.command("config")

@@ -44,3 +44,11 @@ class CatalogueError(LedgerError):
 
 class AmountOutOfRangeError(LedgerError):
     """An amount does not fit the ledger's range (|amount| <= 2**256 - 1)."""
+
+
+class LabelError(LedgerError):
+    """Labels cannot be printed as asked: incomplete texts, or text that does not fit."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))

@@ -63,3 +63,35 @@ def test_config_masks_the_secret(runner: CliRunner, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("LEDGER_WEB_SECRET_KEY", "s" * 40)
     result = runner.invoke(main, ["config"])
     assert result.exit_code == 0 and "s" * 40 not in result.output and "***" in result.output
+
+
+def test_labels_refuse_an_incomplete_language_unless_forced(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    runner.invoke(main, ["db", "upgrade"])
+    runner.invoke(main, ["demo", "load"])
+    out = tmp_path / "labels-kk.pdf"
+    refused = runner.invoke(main, ["labels", "--out", str(out), "--lang", "kk"])
+    assert refused.exit_code == 1 and not out.exists()
+    assert "missing: five-thousand-years (/a/dxbdcn): title: no kk text" in refused.output
+    assert "fix them, or pass --force" in refused.output
+    forced = runner.invoke(main, ["labels", "--out", str(out), "--lang", "kk", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "wrote 7 labels on 2 pages (a4-4, kk, 22 problem(s) printed anyway)" in forced.output
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_labels_for_a_complete_language_and_the_check_alone(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    runner.invoke(main, ["db", "upgrade"])
+    runner.invoke(main, ["demo", "load"])
+    assert runner.invoke(main, ["labels", "--check", "--lang", "en"]).exit_code == 0
+    assert runner.invoke(main, ["labels", "--check", "--lang", "kk"]).exit_code == 1
+    out = tmp_path / "editions.pdf"
+    result = runner.invoke(
+        main, ["labels", "--out", str(out), "--lang", "ru", "--preset", "a4-8", "--per", "edition"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "wrote 50 labels on 7 pages (a4-8, ru)" in result.output
+    assert runner.invoke(main, ["labels", "--lang", "en"]).exit_code == 2  # no --out

@@ -11,6 +11,7 @@ from flask import Flask
 from ledger.config import Settings, load_settings
 from ledger.db import engine_from_settings, make_session_factory
 from web import database, i18n, security
+from web.artworks import bp as artworks_bp
 from web.public import bp as public_bp
 
 
@@ -47,4 +48,5 @@ def create_app(
     i18n.init_app(app, settings)
     security.init_app(app)
     app.register_blueprint(public_bp)
+    app.register_blueprint(artworks_bp)
     return app

@@ -32,6 +32,7 @@ from ledger.models.journal import (
 )
 from ledger.models.people import Person, PersonContact
 from ledger.models.routing import BPS_TOTAL, RuleScope, SplitRule, SplitShare
+from ledger.models.scans import ScanCount
 from ledger.models.sync import ChainBlock, ChainLog, SyncCursor
 from ledger.models.text import LANGUAGES, ShownText, TextSet, TextVariant, VariantStatus
 
@@ -64,6 +65,7 @@ __all__ = [
     "PersonContact",
     "Posting",
     "RuleScope",
+    "ScanCount",
     "ShownText",
     "SplitRule",
     "SplitShare",
