@@ -288,6 +288,7 @@ class _Endpoint:
     cooldown_until: float = 0.0
     head: int = -1  # highest eth_blockNumber seen
     head_checked_at: float = -1e18
+    head_lock: threading.Lock = field(default_factory=threading.Lock)  # one check at a time
 
 
 # ------------------------------------------------------------------------------ client
@@ -309,7 +310,7 @@ class RpcClient:
         failover_after: int = 2,
         cooldown_after: int = 4,
         cooldown_s: float = 5.0,
-        head_recheck_s: float = 1.0,
+        head_recheck_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not urls:
@@ -451,11 +452,14 @@ class RpcClient:
     def _require_head(self, endpoint: _Endpoint, min_block: int) -> None:
         if endpoint.head >= min_block:
             return
-        head = int(self._send(endpoint, "eth_blockNumber", [], is_head_check=True), 16)
-        with self._lock:
-            endpoint.head = max(endpoint.head, head)
-            endpoint.head_checked_at = self._clock()
-            self.stats.head_checks += 1
+        with endpoint.head_lock:  # threads arriving together share one eth_blockNumber
+            is_stale = self._clock() - endpoint.head_checked_at >= self.head_recheck_s
+            if endpoint.head < min_block and is_stale:
+                head = int(self._send(endpoint, "eth_blockNumber", [], is_head_check=True), 16)
+                with self._lock:
+                    endpoint.head = max(endpoint.head, head)
+                    endpoint.head_checked_at = self._clock()
+                    self.stats.head_checks += 1
         if endpoint.head < min_block:
             raise _Transient(
                 "lagging", f"head {endpoint.head} < block {min_block}", url=endpoint.url
