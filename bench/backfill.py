@@ -59,6 +59,9 @@ def serve(blocks: int, events: int, cap: int, latency_s: float, conn: Connection
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Without it the reply's body waits for the client's delayed ACK of the headers
+        # (Nagle's algorithm): about 40 ms more per request.
+        disable_nagle_algorithm = True
 
         def do_POST(self) -> None:
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))

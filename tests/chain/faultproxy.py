@@ -80,6 +80,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so resets hit pooled connections
+    disable_nagle_algorithm = True  # else each reply waits ~40 ms for a delayed ACK
     server: _Server
 
     def do_POST(self) -> None:
