@@ -125,7 +125,9 @@ def main() -> None:
             raise SystemExit("the simulated node did not start")
         url = f"http://127.0.0.1:{parent.recv()}"
         print(f"simulated node {url}: {args.blocks:,} blocks, cap {args.cap:,} blocks/request,")
-        print(f"  {args.latency_ms:g} ms a request, {args.events} logs; concurrency {args.concurrency}")
+        print(
+            f"  {args.latency_ms:g} ms a request, {args.events} logs; concurrency {args.concurrency}"
+        )
         sizer = RangeSizer(initial=args.initial)
         log_filter = LogFilter(address=(ADDRESS,), topics=((TRADE,),))
         chunks = logs = 0

@@ -227,7 +227,7 @@ def classify_rpc_error(
                 # unlimited; that span is still the safe ceiling for this provider.
                 max_range=_number(cap.group(1), cap.group(2)) if cap else None,
             )
-    if code in _TRANSIENT_CODES and method != "eth_getLogs":
+    if code == 429 or (code in _TRANSIENT_CODES and method != "eth_getLogs"):
         return None
     if _TRANSIENT_WORDS.search(text):
         return None
@@ -235,8 +235,6 @@ def classify_rpc_error(
         code == -32005 or _GENERIC_RANGE_WORDS.search(text) is not None
     ):
         return LogRangeError(method, code, message, data, kind="unknown")
-    if code == 429:
-        return None
     return RpcError(method, code, message, data)
 
 

@@ -117,6 +117,7 @@ def test_range_refusals_are_read(
         ("eth_getLogs", -32005, "daily request count exceeded, request rate limited"),
         ("eth_getLogs", 429, "Your app has exceeded its compute units per second capacity"),
         ("eth_getLogs", -32000, "Too Many Requests"),
+        ("eth_getLogs", 429, "exceeded the limit"),  # the code says rate limit, not range
         ("eth_getBlockByNumber", -32000, "header not found"),
         ("eth_blockNumber", -32005, "limit exceeded"),
         ("eth_chainId", -32603, "internal error"),
