@@ -17,7 +17,9 @@ one (see :func:`classify_rpc_error` and docs/sync.md).
 Requests that name a block (``fetch_logs``, ``fetch_block_header`` by number) only go to an
 endpoint whose head has reached that block: a lagging node answers such queries with fewer logs
 or ``null`` instead of an error, so the client checks the endpoint's ``eth_blockNumber`` first
-(once per endpoint while its known head is high enough) and fails over when it lags.
+(once per endpoint while its known head is high enough) and fails over when it lags; when no
+endpoint has reached the block, ``fetch_logs`` raises :class:`BlockNotReachedError` and
+``fetch_block_header`` returns None.
 
 The client is thread-safe: each thread gets its own pooled ``requests.Session``.
 """
@@ -56,7 +58,6 @@ __all__ = [
     "make_web3",
 ]
 
-BlockTag = Literal["latest", "finalized", "safe", "earliest", "pending"]
 _TAGS = frozenset({"latest", "finalized", "safe", "earliest", "pending"})
 
 
