@@ -224,8 +224,8 @@ def iter_log_chunks(
     (default twice ``concurrency``) chunks are fetched or finished ahead of the consumer.
     Closing the iterator cancels the work not yet started and waits for the requests under
     way. Raises ValueError without filters; LogRangeError if a single block is refused;
-    RpcError and RpcUnavailableError from the client, after every chunk before the failing
-    range has been yielded.
+    RpcError, RpcUnavailableError and BlockNotReachedError from the client, after every chunk
+    before the failing range has been yielded.
     """
     if not filters:
         raise ValueError("iter_log_chunks needs at least one filter")

@@ -17,7 +17,9 @@ one (see :func:`classify_rpc_error` and docs/sync.md).
 Requests that name a block (``fetch_logs``, ``fetch_block_header`` by number) only go to an
 endpoint whose head has reached that block: a lagging node answers such queries with fewer logs
 or ``null`` instead of an error, so the client checks the endpoint's ``eth_blockNumber`` first
-(once per endpoint while its known head is high enough) and fails over when it lags.
+(once per endpoint while its known head is high enough) and fails over when it lags; when no
+endpoint has reached the block, ``fetch_logs`` raises :class:`BlockNotReachedError` and
+``fetch_block_header`` returns None.
 
 The client is thread-safe: each thread gets its own pooled ``requests.Session``.
 """
@@ -46,6 +48,7 @@ from ledger.errors import LedgerError
 
 __all__ = [
     "BlockHeader",
+    "BlockNotReachedError",
     "LogRangeError",
     "RpcClient",
     "RpcError",
@@ -55,7 +58,6 @@ __all__ = [
     "make_web3",
 ]
 
-BlockTag = Literal["latest", "finalized", "safe", "earliest", "pending"]
 _TAGS = frozenset({"latest", "finalized", "safe", "earliest", "pending"})
 
 
@@ -108,6 +110,15 @@ class RpcUnavailableError(LedgerError):
 
     ``__cause__`` is the last fault (timeout, reset, HTTP status, malformed body, lagging head).
     """
+
+
+class BlockNotReachedError(LedgerError):
+    """No endpoint's head has reached the block a request names (asked too early, or all lag)."""
+
+    def __init__(self, block: int, highest_head: int) -> None:
+        self.block = block
+        self.highest_head = highest_head
+        super().__init__(f"no endpoint has reached block {block} (highest head {highest_head})")
 
 
 class _Transient(Exception):
@@ -217,7 +228,7 @@ def classify_rpc_error(
                 # unlimited; that span is still the safe ceiling for this provider.
                 max_range=_number(cap.group(1), cap.group(2)) if cap else None,
             )
-    if code in _TRANSIENT_CODES and method != "eth_getLogs":
+    if code == 429 or (code in _TRANSIENT_CODES and method != "eth_getLogs"):
         return None
     if _TRANSIENT_WORDS.search(text):
         return None
@@ -225,8 +236,6 @@ def classify_rpc_error(
         code == -32005 or _GENERIC_RANGE_WORDS.search(text) is not None
     ):
         return LogRangeError(method, code, message, data, kind="unknown")
-    if code == 429:
-        return None
     return RpcError(method, code, message, data)
 
 
@@ -278,6 +287,7 @@ class _Endpoint:
     cooldown_until: float = 0.0
     head: int = -1  # highest eth_blockNumber seen
     head_checked_at: float = -1e18
+    head_lock: threading.Lock = field(default_factory=threading.Lock)  # one check at a time
 
 
 # ------------------------------------------------------------------------------ client
@@ -299,7 +309,7 @@ class RpcClient:
         failover_after: int = 2,
         cooldown_after: int = 4,
         cooldown_s: float = 5.0,
-        head_recheck_s: float = 1.0,
+        head_recheck_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not urls:
@@ -369,9 +379,10 @@ class RpcClient:
     def request(self, method: str, params: Sequence[Any], *, min_block: int | None = None) -> Any:
         """Send one JSON-RPC call, retrying and failing over; return its ``result``.
 
-        With ``min_block``, only endpoints whose head has reached that block are asked.
-        Raises RpcError (LogRangeError for a refused ``eth_getLogs``) for an error the node
-        means, RpcUnavailableError when ``max_attempts`` attempts all failed.
+        With ``min_block``, only endpoints whose head has reached that block are asked, and
+        BlockNotReachedError is raised when none has. Raises RpcError (LogRangeError for a
+        refused ``eth_getLogs``) for an error the node means, RpcUnavailableError when
+        ``max_attempts`` attempts all failed.
         """
         with self._lock:
             self.stats.calls += 1
@@ -389,6 +400,8 @@ class RpcClient:
             except _Transient as fault:
                 last = fault
                 self._record_failure(endpoint, fault)
+                if fault.kind == "lagging" and min_block is not None:
+                    self._raise_if_none_reached(min_block)
                 continue
             except RpcError as error:
                 self._record_success(endpoint)
@@ -404,6 +417,8 @@ class RpcClient:
 
     def _delay(self, attempt: int, last: _Transient | None) -> float:
         """Exponential backoff with equal jitter; a server's Retry-After wins, capped."""
+        if last is not None and last.kind == "lagging":
+            return 0.0  # nothing to wait for: the next attempt goes to another endpoint
         if last is not None and last.retry_after_s is not None:
             return min(max(last.retry_after_s, 0.0), self.backoff_max_s)
         ceiling = min(self.backoff_max_s, self.backoff_initial_s * 2.0 ** (attempt - 1))
@@ -436,15 +451,28 @@ class RpcClient:
     def _require_head(self, endpoint: _Endpoint, min_block: int) -> None:
         if endpoint.head >= min_block:
             return
-        head = int(self._send(endpoint, "eth_blockNumber", [], is_head_check=True), 16)
-        with self._lock:
-            endpoint.head = max(endpoint.head, head)
-            endpoint.head_checked_at = self._clock()
-            self.stats.head_checks += 1
+        with endpoint.head_lock:  # threads arriving together share one eth_blockNumber
+            is_stale = self._clock() - endpoint.head_checked_at >= self.head_recheck_s
+            if endpoint.head < min_block and is_stale:
+                head = int(self._send(endpoint, "eth_blockNumber", [], is_head_check=True), 16)
+                with self._lock:
+                    endpoint.head = max(endpoint.head, head)
+                    endpoint.head_checked_at = self._clock()
+                    self.stats.head_checks += 1
         if endpoint.head < min_block:
             raise _Transient(
                 "lagging", f"head {endpoint.head} < block {min_block}", url=endpoint.url
             )
+
+    def _raise_if_none_reached(self, min_block: int) -> None:
+        """Raise BlockNotReachedError when every endpoint was just seen below ``min_block``."""
+        now = self._clock()
+        with self._lock:
+            if all(
+                e.head < min_block and now - e.head_checked_at < self.head_recheck_s
+                for e in self._endpoints
+            ):
+                raise BlockNotReachedError(min_block, max(e.head for e in self._endpoints))
 
     def _record_failure(self, endpoint: _Endpoint, fault: _Transient) -> None:
         with self._lock:
@@ -455,7 +483,8 @@ class RpcClient:
                     self.stats.failovers += 1
                 return
             endpoint.failures += 1
-            if endpoint.failures % self.failover_after == 0:
+            # A refused or reset connection means the endpoint is down, not busy: move at once.
+            if fault.kind == "connection" or endpoint.failures % self.failover_after == 0:
                 if len(self._endpoints) > 1 and self._endpoints[self._preferred] is endpoint:
                     self._preferred = (self._preferred + 1) % len(self._endpoints)
                     self.stats.failovers += 1
@@ -536,13 +565,16 @@ class RpcClient:
     def fetch_block_header(self, tag_or_number: int | str) -> BlockHeader | None:
         """A block's header by number or tag ("latest", "finalized", "safe"); None if unknown.
 
-        Raises ValueError for an unknown tag, RpcError and RpcUnavailableError as
-        :meth:`request`.
+        A number beyond every endpoint's head gives None. Raises ValueError for an unknown
+        tag, RpcError and RpcUnavailableError as :meth:`request`.
         """
         if isinstance(tag_or_number, int):
-            raw = self.request(
-                "eth_getBlockByNumber", [hex(tag_or_number), False], min_block=tag_or_number
-            )
+            try:
+                raw = self.request(
+                    "eth_getBlockByNumber", [hex(tag_or_number), False], min_block=tag_or_number
+                )
+            except BlockNotReachedError:
+                return None
         elif tag_or_number in _TAGS:
             raw = self.request("eth_getBlockByNumber", [tag_or_number, False])
         else:
@@ -566,8 +598,10 @@ class RpcClient:
     ) -> list[dict[str, Any]]:
         """Raw ``eth_getLogs`` over [from_block, to_block], exactly as the node returned them.
 
-        Raises LogRangeError when the provider refuses the range or result size, RpcError,
-        RpcUnavailableError as :meth:`request`.
+        Only an endpoint whose head has reached ``to_block`` is asked (a node that is behind
+        answers with fewer logs, not an error). Raises LogRangeError when the provider refuses
+        the range or result size, BlockNotReachedError when no endpoint has reached
+        ``to_block``, RpcError and RpcUnavailableError as :meth:`request`.
         """
         if from_block > to_block:
             raise ValueError(f"from_block {from_block} > to_block {to_block}")

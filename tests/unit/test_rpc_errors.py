@@ -76,7 +76,14 @@ RANGE_WORDINGS: list[tuple[int, str, Any, str, tuple[int, int] | None, int | Non
         5_000,
     ),
     (-32005, "block range too large, max range: 1000", None, "range", None, 1_000),
-    (-32000, "query exceeds max results 20000, retry with the range 1-10", None, "results", None, None),
+    (
+        -32000,
+        "query exceeds max results 20000, retry with the range 1-10",
+        None,
+        "results",
+        None,
+        None,
+    ),
     (-32000, "logs matched by query exceeds limit of 10000", None, "results", None, None),
     (-32000, "too many logs", None, "results", None, None),
     (-32000, "response size exceeded", None, "results", None, None),
@@ -110,6 +117,7 @@ def test_range_refusals_are_read(
         ("eth_getLogs", -32005, "daily request count exceeded, request rate limited"),
         ("eth_getLogs", 429, "Your app has exceeded its compute units per second capacity"),
         ("eth_getLogs", -32000, "Too Many Requests"),
+        ("eth_getLogs", 429, "exceeded the limit"),  # the code says rate limit, not range
         ("eth_getBlockByNumber", -32000, "header not found"),
         ("eth_blockNumber", -32005, "limit exceeded"),
         ("eth_chainId", -32603, "internal error"),
