@@ -24,3 +24,11 @@ def test_demo_catalogue_matches_a_fresh_deployment(anvil_node: Anvil, solc_build
     assert wallets["seller"] == deployment.accounts.initiative.lower()
     used = {deployment.accounts.deployer, deployment.accounts.treasury, deployment.accounts.seller, deployment.accounts.buyer}
     assert wallets["treasury"] not in {a.lower() for a in used}
+    # The demo story (devchain.demochain) pays from anvil account 7 to accounts 5 and 6.
+    acc = deployment.accounts
+    assert wallets["treasury"] == acc.other[2].lower()
+    payees = {b.key: [w.address.lower() for w in b.wallets] for b in catalogue.beneficiaries}
+    assert payees == {
+        "crisis-centre-almaty": [acc.other[0].lower()],
+        "legal-aid-fund": [acc.other[1].lower()],
+    }
