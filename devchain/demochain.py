@@ -52,6 +52,8 @@ from devchain.anvil import (
     rpc,
 )
 from devchain.deploy import Deployment, deploy_all, one_block
+from ledger.catalogue import parse_catalogue
+from ledger.demo.load import read_demo_catalogue_text
 
 DEFAULT_STATE_DIR = Path("instance") / "demo-chain"
 DEFAULT_PORT = 8545
@@ -408,9 +410,6 @@ def play_story(d: Deployment) -> list[StoryStep]:
 
 def _check_demo_addresses(d: Deployment) -> None:
     """The deployment's addresses must be the demo catalogue's (ledger's demo data names them)."""
-    from ledger.catalogue import parse_catalogue
-    from ledger.demo.load import read_demo_catalogue_text
-
     catalogue = parse_catalogue(read_demo_catalogue_text())
     expected = {a.code: (a.contract or "").lower() for a in catalogue.assets if a.contract}
     expected.update({c.key: c.contract.lower() for c in catalogue.collections})
@@ -570,9 +569,6 @@ def start(
 
 def _is_demo_chain(url: str, chain_id: int) -> bool:
     """Whether the node at ``url`` has the demo contracts (the catalogue's WBNB has code)."""
-    from ledger.catalogue import parse_catalogue
-    from ledger.demo.load import read_demo_catalogue_text
-
     if chain_id != CHAIN_ID:
         return False
     catalogue = parse_catalogue(read_demo_catalogue_text())
