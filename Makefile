@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 PYTEST_WORKERS ?= auto
 
-.PHONY: demo test install npm translations system-deps lint typecheck pytest clean-demo
+.PHONY: demo test install npm translations system-deps lint typecheck pytest clean-demo demo-chain
 
 demo: install npm translations
 	$(BIN)/ledger db upgrade
@@ -44,6 +44,12 @@ typecheck: install
 
 pytest: install npm translations
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+# Start the demo chain (anvil on port 8545, state in instance/demo-chain) unless it runs; the
+# first start deploys the contracts and plays the demo story. Stop it with
+# `$(BIN)/python -m devchain.demochain stop`.
+demo-chain: install npm
+	$(BIN)/python -m devchain.demochain start
 
 # Remove the demo's data (database, secret key) so the next `make demo` starts afresh.
 clean-demo:

@@ -377,10 +377,6 @@ def element_buy_1155(
 # buy ~ 170k), and small enough that anvil packs many per block.
 _BULK_GAS = {"mint": 120_000, "ask": 300_000, "buy": 300_000}
 _SEND_CHUNK = 500  # eth_sendTransaction calls per JSON-RPC batch request
-MINT = "mint(address,uint256)"
-ASK = "createAskOrder(address,uint256,uint256)"
-BUY_BNB = "buyTokenUsingBNB(address,uint256)"
-BUY_WBNB = "buyTokenUsingWBNB(address,uint256,uint256)"
 
 
 @dataclass(frozen=True)
@@ -423,17 +419,28 @@ def _rpc_batch(url: str, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
     return [by_id[i]["result"] for i in range(len(calls))]
 
 
-def _calldata(signature: str, *args: int | str) -> str:
+def _selector(signature: str) -> str:
+    """The 4-byte function selector: the first bytes of the same keccak as an event's topic0."""
+    return topic0_of(signature)[:10]
+
+
+_MINT = _selector("mint(address,uint256)")
+_ASK = _selector("createAskOrder(address,uint256,uint256)")
+_BUY_BNB = _selector("buyTokenUsingBNB(address,uint256)")
+_BUY_WBNB = _selector("buyTokenUsingWBNB(address,uint256,uint256)")
+
+
+def _calldata(selector: str, *args: int | str) -> str:
     """Calldata of a function whose parameters are all static words (address, uint256).
 
-    Encoding by hand: web3's ABI encoder costs about a millisecond a call, which was more than
+    Encoded by hand: web3's ABI encoder costs about a millisecond a call, which was more than
     half the time of building 20,000 sales.
     """
     words = [
         int(arg, 16).to_bytes(32, "big") if isinstance(arg, str) else arg.to_bytes(32, "big")
         for arg in args
     ]
-    return topic0_of(signature)[:10] + b"".join(words).hex()
+    return selector + b"".join(words).hex()
 
 
 class _BulkSender:
@@ -496,8 +503,9 @@ def build_many_sales(
     The initiative mints every token to itself, lists and sells it; buyers take turns, the
     first paying native BNB and the second WBNB (wrapped and approved once up front). Every
     block holds ``per_block`` createAskOrder then ``per_block`` buys (list-then-buy in one
-    block keeps the block count low). Raises RuntimeError unless exactly ``n_sales`` Trade
-    logs result.
+    block keeps the block count low). If a block's gas limit cannot hold that many, the node's
+    block gas limit is raised (``evm_setBlockGasLimit``; a snapshot revert does not undo it).
+    Raises RuntimeError unless exactly ``n_sales`` Trade logs result.
     """
     if n_sales <= 0 or per_block <= 0:
         raise ValueError("n_sales and per_block must be positive")
@@ -530,7 +538,7 @@ def build_many_sales(
             chunk = token_ids[start : start + mints_per_block]
             bulk.send_and_mine(
                 [
-                    bulk.tx(nft.address, _calldata(MINT, seller, t), seller, _BULK_GAS["mint"])
+                    bulk.tx(nft.address, _calldata(_MINT, seller, t), seller, _BULK_GAS["mint"])
                     for t in chunk
                 ]
             )
@@ -538,7 +546,7 @@ def build_many_sales(
             chunk = token_ids[start : start + per_block]
             asks = [
                 bulk.tx(
-                    market.address, _calldata(ASK, nft.address, t, price), seller, _BULK_GAS["ask"]
+                    market.address, _calldata(_ASK, nft.address, t, price), seller, _BULK_GAS["ask"]
                 )
                 for t in chunk
             ]
@@ -546,10 +554,10 @@ def build_many_sales(
             for i, token_id in enumerate(chunk, start):
                 buyer = buyers[i % len(buyers)]
                 if i % len(buyers) % 2 == 0:
-                    data = _calldata(BUY_BNB, nft.address, token_id)
+                    data = _calldata(_BUY_BNB, nft.address, token_id)
                     buys.append(bulk.tx(market.address, data, buyer, _BULK_GAS["buy"], price))
                 else:
-                    data = _calldata(BUY_WBNB, nft.address, token_id, price)
+                    data = _calldata(_BUY_WBNB, nft.address, token_id, price)
                     buys.append(bulk.tx(market.address, data, buyer, _BULK_GAS["buy"]))
             bulk.send_and_mine(asks, buys)  # the buys arrive after their asks
     except BaseException:
