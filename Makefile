@@ -10,8 +10,10 @@ PYTEST_WORKERS ?= auto
 .PHONY: demo test install npm translations system-deps lint typecheck pytest clean-demo demo-chain
 
 demo: install npm translations
+	$(BIN)/python -m devchain.demochain start
 	$(BIN)/ledger db upgrade
 	$(BIN)/ledger demo load
+	$(BIN)/ledger sync
 	$(BIN)/ledger serve --port $(PORT)
 
 test: install npm translations system-deps lint typecheck pytest
@@ -51,6 +53,9 @@ pytest: install npm translations
 demo-chain: install npm
 	$(BIN)/python -m devchain.demochain start
 
-# Remove the demo's data (database, secret key) so the next `make demo` starts afresh.
+# Remove the demo's data (database, secret key, demo chain state) so the next `make demo` starts
+# afresh. The chain is stopped first: a running anvil saves its state on exit and every few
+# seconds, and could write it back into a new instance/.
 clean-demo:
+	-$(BIN)/python -m devchain.demochain stop
 	rm -rf instance

@@ -761,5 +761,3 @@ class Syncer:
             cursor.fetched_to = end
             cursor.fetched_hash = headers[-1].hash
             session.commit()
-        if self.on_progress:
-            self.on_progress(Progress("pending", start, end, end, len(rows), 0, 0.0))
