@@ -14,8 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -320,22 +321,30 @@ def post_entries(session: Session, specs: Sequence[EntrySpec]) -> int:
                 "created_at": now,
             }
         )
-    ids = session.scalars(
-        insert(JournalEntry).returning(JournalEntry.id, sort_by_parameter_order=True),
-        entry_rows,
-    ).all()
+    # Plain executemany (no RETURNING, which SQLite runs row by row), then the ids by key.
+    connection = session.connection()
+    connection.execute(insert(cast(Table, JournalEntry.__table__)), entry_rows)
+    ids_by_key: dict[str, int] = {}
+    new_keys = [spec.idempotency_key for spec in new]
+    for start in range(0, len(new_keys), 500):
+        rows = connection.execute(
+            select(JournalEntry.idempotency_key, JournalEntry.id).where(
+                JournalEntry.idempotency_key.in_(new_keys[start : start + 500])
+            )
+        )
+        ids_by_key.update((key, id_) for key, id_ in rows)
     posting_rows = [
         {
-            "entry_id": entry_id,
+            "entry_id": ids_by_key[spec.idempotency_key],
             "account_id": account_ids[p.account],
             "asset_id": asset_ids[p.asset],
             "amount": check_amount(p.amount),
             "memo": p.memo,
         }
-        for entry_id, spec in zip(ids, new, strict=True)
+        for spec in new
         for p in spec.postings
     ]
-    session.execute(insert(Posting), posting_rows)
+    connection.execute(insert(cast(Table, Posting.__table__)), posting_rows)
     return len(new)
 
 

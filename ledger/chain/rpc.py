@@ -410,6 +410,7 @@ class RpcClient:
                         self.stats.range_errors += 1
                 raise
             self._record_success(endpoint)
+            self._note_head(endpoint, method, params, result)
             return result
         raise RpcUnavailableError(
             f"{method}: no usable answer after {self.max_attempts} attempts; last: {last}"
@@ -447,6 +448,28 @@ class RpcClient:
             if fresh:
                 return min(fresh, key=lambda e: e.cooldown_until)
             return max(order, key=lambda e: e.head)
+
+    def _note_head(
+        self, endpoint: _Endpoint, method: str, params: Sequence[Any], result: Any
+    ) -> None:
+        """Learn an endpoint's head from answers that show it (so a block just seen as the
+        head is not refused as unreached because the cached head check is recent)."""
+        head: int | None = None
+        if method == "eth_blockNumber" and isinstance(result, str):
+            head = int(result, 16)
+        elif (
+            method == "eth_getBlockByNumber"
+            and params
+            and params[0] in ("latest", "finalized", "safe")
+            and isinstance(result, dict)
+            and isinstance(result.get("number"), str)
+        ):
+            head = int(result["number"], 16)
+        if head is not None:
+            with self._lock:
+                if head > endpoint.head:
+                    endpoint.head = head
+                    endpoint.head_checked_at = self._clock()
 
     def _require_head(self, endpoint: _Endpoint, min_block: int) -> None:
         if endpoint.head >= min_block:

@@ -26,9 +26,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -602,21 +602,34 @@ class Syncer:
 
     # ------------------------------------------------------------------ storing logs
 
-    def _insert_logs(self, session: Session, rows: list[dict[str, Any]]) -> int:
-        """Insert raw log rows, skipping positions already stored; return how many were new."""
+    def _count_stored(self, session: Session, from_block: int, to_block: int) -> int:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(ChainLog)
+                .where(
+                    ChainLog.chain_id == self.chain_id,
+                    ChainLog.block_number.between(from_block, to_block),
+                )
+            )
+            or 0
+        )
+
+    def _insert_logs(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        """Insert raw log rows, skipping positions already stored.
+
+        A Core INSERT ... ON CONFLICT DO NOTHING executed as one executemany, without
+        RETURNING: the ORM's bulk path with RETURNING costs more than everything else here.
+        """
         if not rows:
-            return 0
+            return
         dialect = session.get_bind().dialect.name
-        stmt_factory = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = stmt_factory(ChainLog).on_conflict_do_nothing(
+        table = cast(Table, ChainLog.__table__)
+        insert_factory = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert_factory(table).on_conflict_do_nothing(
             index_elements=["chain_id", "block_hash", "log_index"]
         )
-        new = 0
-        for start in range(0, len(rows), 5_000):
-            batch = rows[start : start + 5_000]
-            result = session.execute(stmt.returning(ChainLog.id), batch)
-            new += len(result.all())
-        return new
+        session.connection().execute(stmt, rows)
 
     def _backfill(
         self, watch: Watchlist, fees: FeeSchedule, start: int, end: int, report: SyncReport
@@ -670,14 +683,17 @@ class Syncer:
         rows = [_log_row(self.chain_id, log) for log, _ in decoded]
         with self.sessions() as session:
             cursor = self._cursor(session)
-            new = self._insert_logs(session, rows)
-            report.logs_stored += new
-            if new == len(rows):
+            before = self._count_stored(session, chunk.from_block, chunk.to_block)
+            self._insert_logs(session, rows)
+            if before == 0:
+                report.logs_stored += len(rows)
                 # The usual case: nothing of this range was stored before; book from memory.
                 report.entries_posted += self._book(session, watch, fees, decoded)
             else:
                 # A range read again (--from-block, a changed watchlist): book only what is not
                 # booked yet, from the stored rows.
+                after = self._count_stored(session, chunk.from_block, chunk.to_block)
+                report.logs_stored += after - before
                 pending = session.scalars(
                     select(ChainLog)
                     .where(
@@ -757,7 +773,9 @@ class Syncer:
                 )
                 for h in headers
             )
-            report.logs_stored += self._insert_logs(session, rows)
+            before = self._count_stored(session, start, end)
+            self._insert_logs(session, rows)
+            report.logs_stored += self._count_stored(session, start, end) - before
             cursor.fetched_to = end
             cursor.fetched_hash = headers[-1].hash
             session.commit()
