@@ -34,7 +34,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -600,17 +600,41 @@ class RpcClient:
                 return None
         elif tag_or_number in _TAGS:
             raw = self.request("eth_getBlockByNumber", [tag_or_number, False])
+            if tag_or_number in ("latest", "finalized", "safe") and len(self._endpoints) > 1:
+                raw = self._freshest(tag_or_number, raw)
         else:
             raise ValueError(f"unknown block tag {tag_or_number!r}")
         if raw is None:
             return None
-        header = BlockHeader(
-            number=int(raw["number"], 16),
-            hash=str(raw["hash"]).lower(),
-            parent_hash=str(raw["parentHash"]).lower(),
-            timestamp=int(raw["timestamp"], 16),
-        )
-        return header
+        return _header(raw)
+
+    def _freshest(self, tag: str, first: Any) -> Any:
+        """The highest answer to a head tag among the endpoints: a load-balanced or lagging
+        endpoint must not hold the sync behind the chain. Up to three tries per endpoint
+        (transient faults back off as in :meth:`request`); one that keeps failing is skipped
+        and the answers already in hand stand."""
+        best = first
+        for endpoint in self._endpoints:
+            if endpoint.cooldown_until > self._clock():
+                continue
+            raw = None
+            for attempt in range(1, 4):
+                try:
+                    raw = self._send(endpoint, "eth_getBlockByNumber", [tag, False])
+                    break
+                except RpcError:
+                    break
+                except _Transient as fault:
+                    with self._lock:
+                        self.stats.faults[fault.kind] += 1
+                        self.stats.retries += 1
+                    self._sleep(self._delay(attempt, fault))
+            if not isinstance(raw, dict) or not isinstance(raw.get("number"), str):
+                continue
+            self._note_head(endpoint, "eth_getBlockByNumber", [tag, False], raw)
+            if best is None or int(raw["number"], 16) > int(best["number"], 16):
+                best = raw
+        return best
 
     def fetch_logs(
         self,
@@ -647,6 +671,15 @@ class RpcClient:
         """The raw receipt, or None if not mined (or unknown here). Raises as :meth:`request`."""
         result: dict[str, Any] | None = self.request("eth_getTransactionReceipt", [tx_hash])
         return result
+
+
+def _header(raw: Mapping[str, Any]) -> BlockHeader:
+    return BlockHeader(
+        number=int(raw["number"], 16),
+        hash=str(raw["hash"]).lower(),
+        parent_hash=str(raw["parentHash"]).lower(),
+        timestamp=int(raw["timestamp"], 16),
+    )
 
 
 def _retry_after(value: str | None) -> float | None:
