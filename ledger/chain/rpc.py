@@ -285,6 +285,7 @@ class _Endpoint:
     url: str
     failures: int = 0  # consecutive
     cooldown_until: float = 0.0
+    refused_at: float = -1e18  # last refused or reset connection: down, not busy
     head: int = -1  # highest eth_blockNumber seen
     head_checked_at: float = -1e18
     head_lock: threading.Lock = field(default_factory=threading.Lock)  # one check at a time
@@ -506,6 +507,8 @@ class RpcClient:
                     self.stats.failovers += 1
                 return
             endpoint.failures += 1
+            if fault.kind == "connection":
+                endpoint.refused_at = self._clock()
             # A refused or reset connection means the endpoint is down, not busy: move at once.
             if fault.kind == "connection" or endpoint.failures % self.failover_after == 0:
                 if len(self._endpoints) > 1 and self._endpoints[self._preferred] is endpoint:
@@ -599,24 +602,27 @@ class RpcClient:
             except BlockNotReachedError:
                 return None
         elif tag_or_number in _TAGS:
-            raw = self.request("eth_getBlockByNumber", [tag_or_number, False])
+            raw = None
             if tag_or_number in ("latest", "finalized", "safe") and len(self._endpoints) > 1:
-                raw = self._freshest(tag_or_number, raw)
+                raw = self._freshest(tag_or_number)
+            if raw is None:
+                raw = self.request("eth_getBlockByNumber", [tag_or_number, False])
         else:
             raise ValueError(f"unknown block tag {tag_or_number!r}")
         if raw is None:
             return None
         return _header(raw)
 
-    def _freshest(self, tag: str, first: Any) -> Any:
+    def _freshest(self, tag: str) -> Any:
         """The highest answer to a head tag among the endpoints: a load-balanced or lagging
         endpoint must not hold the sync behind the chain. Up to three tries per endpoint
         (transient faults back off as in :meth:`request`); one that keeps failing is skipped
-        and the answers already in hand stand."""
-        best = first
+        and the answers already in hand stand; None when none answered."""
+        best: Any = None
         for endpoint in self._endpoints:
-            if endpoint.cooldown_until > self._clock():
-                continue
+            now = self._clock()
+            if endpoint.cooldown_until > now or now - endpoint.refused_at < self.cooldown_s:
+                continue  # benched, or its connection was just refused: down, not behind
             raw = None
             for attempt in range(1, 4):
                 try:
@@ -625,9 +631,11 @@ class RpcClient:
                 except RpcError:
                     break
                 except _Transient as fault:
+                    self._record_failure(endpoint, fault)
                     with self._lock:
-                        self.stats.faults[fault.kind] += 1
                         self.stats.retries += 1
+                    if fault.kind == "connection":
+                        break
                     self._sleep(self._delay(attempt, fault))
             if not isinstance(raw, dict) or not isinstance(raw.get("number"), str):
                 continue
