@@ -13,7 +13,6 @@ index (see docs/accounts.md). Amounts are in the asset's smallest unit; a debit 
 from __future__ import annotations
 
 import bisect
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -133,15 +132,16 @@ class _Transaction:
         self.fees = fees
         self.at = at
         self.booking = Booking()
-        self.explained: Counter[tuple[str, str, int]] = Counter()  # (wallet, asset, amount)
+        self.explained: dict[tuple[str, str, int], int] = {}  # (wallet, asset, amount) -> n
 
     def explain(self, wallet: str, asset: str, amount: int) -> None:
         if amount:
-            self.explained[(wallet, asset, amount)] += 1
+            key = (wallet, asset, amount)
+            self.explained[key] = self.explained.get(key, 0) + 1
 
     def consume(self, wallet: str, asset: str, amount: int) -> bool:
         key = (wallet, asset, amount)
-        if self.explained[key] > 0:
+        if self.explained.get(key, 0) > 0:
             self.explained[key] -= 1
             return True
         return False

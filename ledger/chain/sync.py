@@ -26,10 +26,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.chain.book import Booking, EditionChange, FeeSchedule, book_transaction
@@ -107,26 +106,37 @@ class SyncReport:
     retracted_entries: int = 0
 
 
-def _log_row(chain_id: int, log: Mapping[str, Any]) -> dict[str, Any]:
-    topics = list(log.get("topics") or [])
-    topics += [None] * (4 - len(topics))
+# qmark style; "?" becomes "%s" on psycopg. Rows come from _log_row, in this column order.
+_LOG_INSERT = (
+    "INSERT INTO chain_log (chain_id, block_number, block_hash, block_timestamp, tx_hash, "
+    "tx_index, log_index, address, topic0, topic1, topic2, topic3, data, is_booked) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (chain_id, block_hash, log_index) DO NOTHING"
+)
+
+
+def _log_row(log: Mapping[str, Any], event: DecodedEvent) -> tuple[Any, ...]:
+    """The chain_log row of a decoded log, in _LOG_INSERT's order (positions come decoded)."""
+    p = event.position
+    topics = log["topics"]
+    n = len(topics)
     timestamp = log.get("blockTimestamp")
-    return {
-        "chain_id": chain_id,
-        "block_number": int(log["blockNumber"], 16),
-        "block_hash": log["blockHash"].lower(),
-        "block_timestamp": int(timestamp, 16) if isinstance(timestamp, str) else None,
-        "tx_hash": log["transactionHash"].lower(),
-        "tx_index": int(log["transactionIndex"], 16),
-        "log_index": int(log["logIndex"], 16),
-        "address": log["address"].lower(),
-        "topic0": topics[0].lower() if topics[0] else None,
-        "topic1": topics[1].lower() if topics[1] else None,
-        "topic2": topics[2].lower() if topics[2] else None,
-        "topic3": topics[3].lower() if topics[3] else None,
-        "data": log["data"],
-        "is_booked": False,
-    }
+    return (
+        p.chain_id,
+        p.block_number,
+        p.block_hash,
+        int(timestamp, 16) if isinstance(timestamp, str) else None,
+        p.tx_hash,
+        p.tx_index,
+        p.log_index,
+        p.address,
+        topics[0].lower(),
+        topics[1].lower() if n > 1 else None,
+        topics[2].lower() if n > 2 else None,
+        topics[3].lower() if n > 3 else None,
+        log["data"],
+        False,
+    )
 
 
 def _raw_from_row(row: ChainLog) -> dict[str, Any]:
@@ -615,21 +625,18 @@ class Syncer:
             or 0
         )
 
-    def _insert_logs(self, session: Session, rows: list[dict[str, Any]]) -> None:
+    def _insert_logs(self, session: Session, rows: list[tuple[Any, ...]]) -> None:
         """Insert raw log rows, skipping positions already stored.
 
-        A Core INSERT ... ON CONFLICT DO NOTHING executed as one executemany, without
-        RETURNING: the ORM's bulk path with RETURNING costs more than everything else here.
+        One driver-level executemany of INSERT ... ON CONFLICT DO NOTHING (the same SQL on
+        SQLite and PostgreSQL): the ORM's bulk path with RETURNING was quadratic here, and even
+        Core's per-row parameter processing cost more than the database's own work.
         """
         if not rows:
             return
-        dialect = session.get_bind().dialect.name
-        table = cast(Table, ChainLog.__table__)
-        insert_factory = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert_factory(table).on_conflict_do_nothing(
-            index_elements=["chain_id", "block_hash", "log_index"]
-        )
-        session.connection().execute(stmt, rows)
+        connection = session.connection()
+        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        connection.exec_driver_sql(_LOG_INSERT.replace("?", marker), rows)
 
     def _backfill(
         self, watch: Watchlist, fees: FeeSchedule, start: int, end: int, report: SyncReport
@@ -680,7 +687,7 @@ class Syncer:
         self, watch: Watchlist, fees: FeeSchedule, chunk: LogChunk, report: SyncReport
     ) -> None:
         decoded = self._decode_relevant(watch, chunk.logs)
-        rows = [_log_row(self.chain_id, log) for log, _ in decoded]
+        rows = [_log_row(log, event) for log, event in decoded]
         with self.sessions() as session:
             cursor = self._cursor(session)
             before = self._count_stored(session, chunk.from_block, chunk.to_block)
@@ -753,7 +760,7 @@ class Syncer:
             if by_number.get(int(log["blockNumber"], 16)) != str(log["blockHash"]).lower():
                 raise _Restart
         decoded = self._decode_relevant(watch, logs)
-        rows = [_log_row(self.chain_id, log) for log, _ in decoded]
+        rows = [_log_row(log, event) for log, event in decoded]
         with self.sessions() as session:
             cursor = self._cursor(session)
             if cursor.fetched_to != start - 1:

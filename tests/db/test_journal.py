@@ -1,5 +1,6 @@
 """The journal: balanced, idempotent, append-only, corrected by reversal."""
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -191,3 +192,29 @@ def test_balances_equal_sum_of_postings_and_reversal_undoes(
             description="redo",
         )
         assert get_balances(session) == snapshot
+
+
+def test_bulk_posting_follows_the_same_rules(session: Session) -> None:
+    from ledger.journal import compute_content_hash, post_entries
+
+    chart(session)
+    post_entry(session, sale("single", 5))
+    specs = [sale("single", 5), sale("bulk-1", 7), sale("bulk-2", UINT256_MAX)]
+    assert post_entries(session, specs) == 2  # the first was posted before: skipped
+    assert post_entries(session, specs) == 0
+    stored = {e.idempotency_key: e for e in session.scalars(select(JournalEntry))}
+    assert stored["bulk-2"].postings[0].amount in (UINT256_MAX, -UINT256_MAX)
+    assert stored["bulk-1"].content_hash == compute_content_hash(sale("bulk-1", 7))
+    assert stored["bulk-1"].effective_at == WHEN
+    with pytest.raises(IdempotencyConflictError):
+        post_entries(session, [sale("bulk-1", 8)])
+    with pytest.raises(IdempotencyConflictError):
+        post_entries(session, [sale("twice", 1), sale("twice", 2)])
+    count = len(stored)
+    with pytest.raises(UnbalancedEntryError):
+        broken = sale("broken", 1)
+        broken = dataclasses.replace(
+            broken, postings=[*broken.postings[:1], PostingSpec("Income:Sales:Test", "BNB", -2)]
+        )
+        post_entries(session, [sale("fine", 1), broken])
+    assert len(session.scalars(select(JournalEntry)).all()) == count  # nothing of it landed
