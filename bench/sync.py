@@ -5,7 +5,9 @@ Run: .venv/bin/python bench/sync.py [--sales 20000] [--per-block 250] [--naive-s
 1. Starts a fresh anvil, deploys the test contracts (the demo catalogue's addresses) and builds
    ``--sales`` primary sales of the initiative (mint, list, buy), many per block.
 2. (a) bare fetch: the same eth_getLogs requests the sync makes (same filters, client, range
-   sizer and concurrency), JSON parsed, nothing decoded or stored.
+   sizer and concurrency), JSON parsed, nothing decoded or stored. (a') and (b') repeat (a) and
+   (b) through a proxy that adds ``--latency-ms`` to every request, as a remote provider does:
+   local anvil answers in microseconds, which no real endpoint does.
    (b) ``ledger sync`` (the Syncer) into a fresh SQLite database: fetch, decode, store raw
    logs, book journal entries, advance the cursor.
    (c) a naive web3.py baseline on the first ``--naive-sales`` sales' blocks:
@@ -153,6 +155,43 @@ def naive_baseline(d: Any, directory: Path, start: int, end: int) -> tuple[float
     return elapsed, count
 
 
+class LatencyProxy:
+    """Forward JSON-RPC to anvil after ``latency_s``, like a provider across a network."""
+
+    def __init__(self, upstream: str, latency_s: float) -> None:
+        import urllib.request
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                time.sleep(latency_s)
+                request = urllib.request.Request(
+                    upstream, data=body, headers={"Content-Type": "application/json"}
+                )
+                with urllib.request.urlopen(request, timeout=120) as reply:
+                    payload = reply.read()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
 def child_sync(url: str, rpc_url: str, to_block: int) -> None:
     """Run in a child process: sync to ``to_block`` and print peak RSS (MB) as JSON."""
     elapsed, report = run_sync(chain_settings(url, rpc_url), to_block)
@@ -219,6 +258,7 @@ def main() -> None:
     parser.add_argument("--per-block", type=int, default=250)
     parser.add_argument("--naive-sales", type=int, default=1_000)
     parser.add_argument("--follow-sales", type=int, default=40)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--child-sync", nargs=3, metavar=("URL", "RPC", "TO_BLOCK"))
     args = parser.parse_args()
     if args.child_sync:
@@ -263,6 +303,18 @@ def main() -> None:
             f"in {sync_s:.2f} s"
         )
 
+        # (a') and (b') again through a proxy adding a provider's round-trip latency.
+        proxy = LatencyProxy(node.url, args.latency_ms / 1000)
+        lat_settings = chain_settings(fresh_db(work, "latency", template), proxy.url)
+        lat_fetch_s, _, lat_logs = bare_fetch(lat_settings, 0, final)
+        del lat_logs
+        lat_sync_s, _ = run_sync(lat_settings)
+        proxy.close()
+        print(
+            f"with {args.latency_ms:.0f} ms per request: bare fetch {lat_fetch_s:.2f} s, "
+            f"ledger sync {lat_sync_s:.2f} s"
+        )
+
         # (c) naive baseline and the sync on the same sub-range.
         sub_end = bulk.first_block + max(1, args.naive_sales // args.per_block) * 2
         sub_end = min(sub_end, final)
@@ -303,6 +355,10 @@ def main() -> None:
             "rows_stored": rows,
             "entries": entries,
             "sync_over_fetch": round(sync_s / fetch_s, 3),
+            "latency_ms": args.latency_ms,
+            "fetch_seconds_at_latency": round(lat_fetch_s, 3),
+            "sync_seconds_at_latency": round(lat_sync_s, 3),
+            "sync_over_fetch_at_latency": round(lat_sync_s / lat_fetch_s, 3),
             "naive_events": naive_events,
             "naive_seconds": round(naive_s, 3),
             "sync_subrange_seconds": round(sub_sync_s, 3),

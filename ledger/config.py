@@ -130,7 +130,7 @@ class ChainSettings(_Section):
     wbnb: str = ""
     pancake_market: str = ""
     element_market: str = ""
-    initial_range: int = Field(default=2_000, ge=1)
+    initial_range: int = Field(default=10, ge=1)
     max_range: int = Field(default=50_000, ge=1)
     concurrency: int = Field(default=4, ge=1, le=64)
     timeout_s: float = Field(default=15.0, gt=0)

@@ -115,7 +115,7 @@ _LOG_INSERT = (
 )
 
 
-def _log_row(log: Mapping[str, Any], event: DecodedEvent) -> tuple[Any, ...]:
+def _log_row(log: Mapping[str, Any], event: DecodedEvent, booked: bool = False) -> tuple[Any, ...]:
     """The chain_log row of a decoded log, in _LOG_INSERT's order (positions come decoded)."""
     p = event.position
     topics = log["topics"]
@@ -135,7 +135,7 @@ def _log_row(log: Mapping[str, Any], event: DecodedEvent) -> tuple[Any, ...]:
         topics[2].lower() if n > 2 else None,
         topics[3].lower() if n > 3 else None,
         log["data"],
-        False,
+        booked,
     )
 
 
@@ -170,9 +170,7 @@ class Syncer:
         self.chain_id = chain.chain_id
         self.on_progress = on_progress
         # One sizer for the syncer's life: a provider's cap learnt once is kept.
-        self.sizer = RangeSizer(
-            min(chain.initial_range, chain.max_range), maximum=chain.max_range
-        )
+        self.sizer = RangeSizer(min(chain.initial_range, chain.max_range), maximum=chain.max_range)
         self._known_accounts: set[str] = set()
         self._timestamps: dict[str, int] = {}
 
@@ -687,18 +685,19 @@ class Syncer:
         self, watch: Watchlist, fees: FeeSchedule, chunk: LogChunk, report: SyncReport
     ) -> None:
         decoded = self._decode_relevant(watch, chunk.logs)
-        rows = [_log_row(log, event) for log, event in decoded]
         with self.sessions() as session:
             cursor = self._cursor(session)
             before = self._count_stored(session, chunk.from_block, chunk.to_block)
-            self._insert_logs(session, rows)
             if before == 0:
-                report.logs_stored += len(rows)
-                # The usual case: nothing of this range was stored before; book from memory.
+                # The usual case: nothing of this range was stored before. The rows go in
+                # already marked booked and are booked from memory, in this same transaction.
+                self._insert_logs(session, [_log_row(log, e, booked=True) for log, e in decoded])
+                report.logs_stored += len(decoded)
                 report.entries_posted += self._book(session, watch, fees, decoded)
             else:
-                # A range read again (--from-block, a changed watchlist): book only what is not
-                # booked yet, from the stored rows.
+                # A range read again (--from-block, a changed watchlist): store what is new,
+                # then book only what is not booked yet, from the stored rows.
+                self._insert_logs(session, [_log_row(log, e) for log, e in decoded])
                 after = self._count_stored(session, chunk.from_block, chunk.to_block)
                 report.logs_stored += after - before
                 pending = session.scalars(
@@ -714,16 +713,12 @@ class Syncer:
                 report.entries_posted += self._book(
                     session, watch, fees, self._decode_relevant(watch, raws)
                 )
-            if rows:
-                session.execute(
-                    update(ChainLog)
-                    .where(
-                        ChainLog.chain_id == self.chain_id,
-                        ChainLog.is_booked.is_(False),
-                        ChainLog.block_number.between(chunk.from_block, chunk.to_block),
+                if pending:
+                    session.execute(
+                        update(ChainLog)
+                        .where(ChainLog.id.in_([row.id for row in pending]))
+                        .values(is_booked=True)
                     )
-                    .values(is_booked=True)
-                )
             if cursor.fetched_to + 1 >= chunk.from_block and chunk.to_block > cursor.fetched_to:
                 cursor.fetched_to = chunk.to_block
                 cursor.fetched_hash = None
