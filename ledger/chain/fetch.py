@@ -240,6 +240,9 @@ def iter_log_chunks(
     finished: dict[int, LogChunk | BaseException] = {}  # by from_block, not yet yielded
     failed_at: int | None = None  # lowest range that raised: nothing above it is started
     next_from = from_block
+    # Slow start: one request until the first answer has told the sizer how dense the logs
+    # are, so a dense history never has `concurrency` oversized ranges in memory at once.
+    has_answer = False
     stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="getlogs")
     try:
@@ -251,7 +254,7 @@ def iter_log_chunks(
                 next_from = ready.to_block + 1
                 yield ready
                 continue
-            while todo and len(in_flight) < concurrency:
+            while todo and len(in_flight) < (concurrency if has_answer else 1):
                 low, high = todo[0]
                 is_next = low == next_from  # always start what the consumer waits for
                 if failed_at is not None and low >= failed_at:
@@ -275,6 +278,7 @@ def iter_log_chunks(
                     failed_at = low if failed_at is None else min(failed_at, low)
                     continue
                 chunk = future.result()
+                has_answer = True
                 finished[low] = chunk
                 if chunk.to_block < high:  # refused and cut short: the rest is a new range
                     heapq.heappush(todo, (chunk.to_block + 1, high))
