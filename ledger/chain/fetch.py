@@ -240,9 +240,10 @@ def iter_log_chunks(
     finished: dict[int, LogChunk | BaseException] = {}  # by from_block, not yet yielded
     failed_at: int | None = None  # lowest range that raised: nothing above it is started
     next_from = from_block
-    # Slow start: one request until the first answer has told the sizer how dense the logs
-    # are, so a dense history never has `concurrency` oversized ranges in memory at once.
-    has_answer = False
+    # Slow start, as TCP does: a range longer than any answered so far goes out alone (the
+    # others at the longest answered length), so a history that turns dense never has
+    # `concurrency` oversized answers in memory at once. The first request is such a probe.
+    answered_span = 0
     stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="getlogs")
     try:
@@ -254,15 +255,22 @@ def iter_log_chunks(
                 next_from = ready.to_block + 1
                 yield ready
                 continue
-            while todo and len(in_flight) < (concurrency if has_answer else 1):
+            while todo and len(in_flight) < concurrency:
                 low, high = todo[0]
                 is_next = low == next_from  # always start what the consumer waits for
                 if failed_at is not None and low >= failed_at:
                     break
                 if not is_next and len(in_flight) + len(finished) >= max_chunks:
                     break
+                span = sizer.size
+                if span > answered_span and any(
+                    hi - lo + 1 > answered_span for lo, hi in in_flight.values()
+                ):
+                    if answered_span == 0:
+                        break  # the first probe is out: wait for it
+                    span = answered_span
                 heapq.heappop(todo)
-                end = min(high, low + sizer.size - 1)
+                end = min(high, low + span - 1)
                 if end < high:
                     heapq.heappush(todo, (end + 1, high))
                 future = pool.submit(_fetch_range, client, filters, low, end, sizer, stop)
@@ -278,7 +286,7 @@ def iter_log_chunks(
                     failed_at = low if failed_at is None else min(failed_at, low)
                     continue
                 chunk = future.result()
-                has_answer = True
+                answered_span = max(answered_span, chunk.to_block - chunk.from_block + 1)
                 finished[low] = chunk
                 if chunk.to_block < high:  # refused and cut short: the rest is a new range
                     heapq.heappush(todo, (chunk.to_block + 1, high))
