@@ -49,6 +49,8 @@ from ledger.models import (
     NftEdition,
     SyncCursor,
 )
+from ledger.routing.disburse import record_chain_disbursements
+from ledger.routing.route import route_pending
 
 _SETTINGS_TOPICS = MARKET_COLLECTION_EVENTS[4:6]  # CollectionNew, CollectionUpdate
 
@@ -126,20 +128,6 @@ def _log_row(chain_id: int, log: Mapping[str, Any]) -> dict[str, Any]:
         "topic3": topics[3].lower() if topics[3] else None,
         "data": log["data"],
         "is_booked": False,
-    }
-
-
-def _raw_from_row(row: ChainLog) -> dict[str, Any]:
-    return {
-        "address": row.address,
-        "topics": [t for t in (row.topic0, row.topic1, row.topic2, row.topic3) if t],
-        "data": row.data,
-        "blockHash": row.block_hash,
-        "blockNumber": hex(row.block_number),
-        "blockTimestamp": hex(row.block_timestamp) if row.block_timestamp is not None else None,
-        "transactionHash": row.tx_hash,
-        "transactionIndex": hex(row.tx_index),
-        "logIndex": hex(row.log_index),
     }
 
 
@@ -455,7 +443,7 @@ class Syncer:
                 .order_by(ChainLog.block_number, ChainLog.log_index)
             )
             for row in rows:
-                event = decode_log(self.chain_id, _raw_from_row(row))
+                event = decode_log(self.chain_id, row.to_raw_log())
                 if isinstance(event, CollectionSettings):
                     fees.record(event)
         return fees
@@ -506,7 +494,13 @@ class Syncer:
             bookings.append(self._book_group(watch, fees, group, group_log))
         specs = [spec for b in bookings for spec in b.entries]
         self._open_accounts(session, {p.account for spec in specs for p in spec.postings})
+        last_id = session.scalar(select(func.max(JournalEntry.id))) or 0
         posted = post_entries(session, specs)
+        if posted:
+            # Proceeds are routed when received, in the same transaction as the receipt, and a
+            # payout to a beneficiary's wallet is matched as a disbursement.
+            route_pending(session, after_entry_id=last_id)
+            record_chain_disbursements(session, after_entry_id=last_id)
         self._apply_edition_changes(session, [c for b in bookings for c in b.edition_changes])
         return posted
 
@@ -578,7 +572,7 @@ class Syncer:
                 canonical = self.client.fetch_block_header(top.number)
                 if canonical is None or canonical.hash != top.hash:
                     raise _Restart  # the chain moved since the reorg check: check again
-            raws = [_raw_from_row(row) for row in rows]
+            raws = [row.to_raw_log() for row in rows]
             report.entries_posted += self._book(
                 session, watch, fees, self._decode_relevant(watch, raws)
             )
@@ -687,7 +681,7 @@ class Syncer:
                     )
                     .order_by(ChainLog.block_number, ChainLog.log_index)
                 ).all()
-                raws = [_raw_from_row(row) for row in pending]
+                raws = [row.to_raw_log() for row in pending]
                 report.entries_posted += self._book(
                     session, watch, fees, self._decode_relevant(watch, raws)
                 )
