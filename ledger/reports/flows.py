@@ -119,18 +119,27 @@ class _Effect:
 
 def iter_flows(session: Session, *, until: datetime | None = None) -> Iterator[Flow]:
     """Yield every flow of the journal in (effective date, entry id) order."""
-    records = {
-        r.entry_id: r for r in session.scalars(select(RoutingRecord))
-    }
+    records = {r.entry_id: r for r in session.scalars(select(RoutingRecord))}
     receipt_of_routing = {
         r.routing_entry_id: r.entry_id for r in records.values() if r.routing_entry_id
     }
-    query = select(JournalEntry).order_by(JournalEntry.effective_at, JournalEntry.id)
+    query = select(JournalEntry)
     if until is not None:
         query = query.where(JournalEntry.effective_at < until)
+    # A routing entry is taken right after its receipt (the sync posts a batch's receipts
+    # first and routes them after, so ids alone would put a later payout before them).
+    entries = sorted(
+        session.scalars(query),
+        key=lambda e: (
+            e.effective_at,
+            receipt_of_routing.get(e.id, e.id),
+            e.id in receipt_of_routing,
+            e.id,
+        ),
+    )
     queues = _Queues()
     effects: dict[int, _Effect] = {}
-    for entry in session.scalars(query):
+    for entry in entries:
         if entry.reverses_entry_id is not None and entry.reverses_entry_id in effects:
             effect = _undo(queues, entry, effects[entry.reverses_entry_id])
         else:

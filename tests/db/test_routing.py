@@ -107,7 +107,9 @@ def test_a_new_rule_version_applies_from_its_date_and_never_rewrites_the_past(
     cash_sale(demo, "before", 10_000, at=T0)
     route_pending(demo)
     legal = demo.scalars(select(Beneficiary).where(Beneficiary.key == "legal-aid-fund")).one()
-    crisis = demo.scalars(select(Beneficiary).where(Beneficiary.key == "crisis-centre-almaty")).one()
+    crisis = demo.scalars(
+        select(Beneficiary).where(Beneficiary.key == "crisis-centre-almaty")
+    ).one()
     v2 = SplitRule(
         scope=RuleScope.ARTWORK,
         scope_id=artwork_id(demo, "venera"),
@@ -130,7 +132,8 @@ def test_a_new_rule_version_applies_from_its_date_and_never_rewrites_the_past(
     assert balances[(CRISIS, "KZT")] == -(6_000 + 5_001 + 6_000)
     assert balances[(LEGAL, "KZT")] == -(4_000 + 5_000 + 4_000)
     first = demo.scalars(
-        select(RoutingRecord).join(JournalEntry, RoutingRecord.entry_id == JournalEntry.id)
+        select(RoutingRecord)
+        .join(JournalEntry, RoutingRecord.entry_id == JournalEntry.id)
         .where(JournalEntry.idempotency_key == "before")
     ).one()
     assert first.rule_id != v2.id
@@ -168,7 +171,9 @@ def test_a_settled_pledge_is_received_and_attributed_to_its_artwork(demo: Sessio
             ],
         ),
     )
-    record_attribution(demo, pledge, Attribution("Exhibition", artwork_id=artwork_id(demo, "anara")))
+    record_attribution(
+        demo, pledge, Attribution("Exhibition", artwork_id=artwork_id(demo, "anara"))
+    )
     paid = post_entry(
         demo,
         EntrySpec(
@@ -211,7 +216,11 @@ def test_bank_disbursement_needs_a_reference_and_a_document_and_no_more_than_out
     ok = BankPayout(**{**payout.__dict__, "amount": 6_000})
     first = record_bank_disbursement(demo, tmp_path, ok)
     assert record_bank_disbursement(demo, tmp_path, ok).id == first.id  # idempotent
-    assert first.document_sha256 and (tmp_path / first.document_sha256[:2] / first.document_sha256).read_bytes() == ok.document
+    assert (
+        first.document_sha256
+        and (tmp_path / first.document_sha256[:2] / first.document_sha256).read_bytes()
+        == ok.document
+    )
     entry = demo.get(JournalEntry, first.entry_id)
     assert entry is not None and entry.evidence_kind == EvidenceKind.DOCUMENT
     totals = get_total_figures(demo)["KZT"]
