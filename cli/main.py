@@ -215,9 +215,7 @@ def _syncer(ctx: click.Context, wait_s: float) -> Iterator[tuple[Syncer, Progres
     try:
         with hold_sync_lock(engine, wait_s=wait_s):
             yield (
-                Syncer(
-                    make_session_factory(engine), client, settings.chain, on_progress=printer
-                ),
+                Syncer(make_session_factory(engine), client, settings.chain, on_progress=printer),
                 printer,
             )
     finally:
@@ -545,6 +543,76 @@ def report(
         click.echo(f"wrote {len(built.rows)} rows to {out}")
 
 
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--mapping",
+    "mapping_name",
+    required=True,
+    help="binance-nft, physical-sales, bank-disbursements, or a mapping TOML file.",
+)
+@click.option("--commit", "do_commit", is_flag=True, help="Import (all or nothing).")
+@click.option("--confirm-repeats", is_flag=True, help="Rows repeated in the file are real.")
+@click.option("--encoding", default="", help="The file's encoding, when it cannot be told.")
+@click.option(
+    "--delimiter", type=click.Choice(["", ",", ";", "tab"]), default="", help="The separator."
+)
+@click.pass_context
+@_handle_errors
+def import_file(
+    ctx: click.Context,
+    path: Path,
+    mapping_name: str,
+    do_commit: bool,
+    confirm_repeats: bool,
+    encoding: str,
+    delimiter: str,
+) -> None:
+    """Preview a CSV import (what is new, duplicate, repeated, ignored, wrong); --commit it."""
+    from ledger.imports.book import ImportRejectedError, commit_import, preview_import
+    from ledger.imports.mapping import load_mapping
+
+    settings = _settings(ctx)
+    mapping = load_mapping(mapping_name)
+    data = path.read_bytes()
+    sep = "\t" if delimiter == "tab" else delimiter
+    options = {"tz": settings.tz, "encoding": encoding, "delimiter": sep}
+    with _session(ctx, commit=do_commit) as session:
+        try:
+            if do_commit:
+                preview = commit_import(
+                    session,
+                    settings.documents_dir,
+                    data,
+                    path.name,
+                    mapping,
+                    confirm_repeats=confirm_repeats,
+                    **options,  # type: ignore[arg-type]
+                )
+            else:
+                preview = preview_import(
+                    session,
+                    data,
+                    mapping,
+                    confirm_repeats=confirm_repeats,
+                    **options,  # type: ignore[arg-type]
+                )
+        except ImportRejectedError as exc:
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            raise ImportRejectedError(
+                [f"{len(exc.problems)} problem(s): nothing was imported"]
+            ) from exc
+    for line in preview.lines:
+        click.echo(
+            f"row {line.row:>6} {line.status.value:9} {line.key} {line.description}"
+            + (f" - {line.reason}" if line.reason else "")
+        )
+    click.echo(("imported: " if do_commit else "preview: ") + preview.summary())
+    if preview.errors and not do_commit:
+        sys.exit(1)
+
+
 @main.command("config")
 @click.pass_context
 @_handle_errors
@@ -563,7 +631,7 @@ def show_config(ctx: click.Context) -> None:
 
 def _host_only(url: str) -> str:
     scheme, _, rest = url.partition("://")
-    host = rest.split('/', 1)[0].split('?', 1)[0].rsplit('@', 1)[-1]
+    host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
     return f"{scheme}://{host}/***"
 
 
