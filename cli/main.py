@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -214,9 +215,7 @@ def _syncer(ctx: click.Context, wait_s: float) -> Iterator[tuple[Syncer, Progres
     try:
         with hold_sync_lock(engine, wait_s=wait_s):
             yield (
-                Syncer(
-                    make_session_factory(engine), client, settings.chain, on_progress=printer
-                ),
+                Syncer(make_session_factory(engine), client, settings.chain, on_progress=printer),
                 printer,
             )
     finally:
@@ -376,6 +375,244 @@ def labels(
     click.echo(f"wrote {len(contents)} labels on {pages} pages ({preset}, {lang}{forced}) to {out}")
 
 
+def _decimals(session: Session) -> dict[str, int]:
+    from sqlalchemy import select
+
+    from ledger.models import Asset
+
+    return {code: d for code, d in session.execute(select(Asset.code, Asset.decimals))}
+
+
+def _local_date(value: str | None, settings: Settings, option: str) -> datetime | None:
+    """Midnight of a YYYY-MM-DD date in the configured time zone (None for None)."""
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter("use YYYY-MM-DD", param_hint=option) from exc
+    return datetime.combine(day, time(0), settings.tz)
+
+
+@main.command("route")
+@click.pass_context
+@_handle_errors
+def route(ctx: click.Context) -> None:
+    """Route every received amount not routed yet (the sync does this as it books)."""
+    from ledger.routing.disburse import record_chain_disbursements
+    from ledger.routing.route import route_pending
+
+    with _session(ctx) as session:
+        report = route_pending(session)
+        matched = record_chain_disbursements(session)
+    click.echo(f"{report.summary()}; {matched} chain payouts matched")
+
+
+@main.command("disburse")
+@click.option("--beneficiary", required=True, help="The beneficiary's key.")
+@click.option("--asset", required=True, help="Asset code, e.g. KZT.")
+@click.option("--amount", "units", required=True, type=int, help="In the smallest unit.")
+@click.option("--reference", required=True, help="The bank transfer's reference.")
+@click.option(
+    "--document",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The bank statement or payment order (stored with its SHA-256).",
+)
+@click.option("--date", "paid_on", required=True, help="YYYY-MM-DD, in the configured zone.")
+@click.option("--allow-overpay", is_flag=True, help="Record it although it exceeds what is owed.")
+@click.pass_context
+@_handle_errors
+def disburse(
+    ctx: click.Context,
+    beneficiary: str,
+    asset: str,
+    units: int,
+    reference: str,
+    document: Path,
+    paid_on: str,
+    allow_overpay: bool,
+) -> None:
+    """Record a bank payout to a beneficiary: payable to disbursed, with its document."""
+    from ledger.routing.disburse import BankPayout, record_bank_disbursement
+
+    settings = _settings(ctx)
+    paid_at = _local_date(paid_on, settings, "--date")
+    assert paid_at is not None
+    payout = BankPayout(
+        beneficiary_key=beneficiary,
+        asset=asset,
+        amount=units,
+        bank_reference=reference,
+        paid_at=paid_at,
+        document=document.read_bytes(),
+        document_name=document.name,
+    )
+    with _session(ctx) as session:
+        done = record_bank_disbursement(
+            session, settings.documents_dir, payout, allow_overpay=allow_overpay
+        )
+    click.echo(f"disbursement {done.id}: entry {done.entry_id}, document {done.document_sha256}")
+
+
+@main.command("check")
+@click.option("--chain", "with_chain", is_flag=True, help="Also compare wallets with the chain.")
+@click.pass_context
+@_handle_errors
+def check(ctx: click.Context, with_chain: bool) -> None:
+    """List open discrepancies; exit 1 when there is any (for a scheduler to alert on)."""
+    from ledger.reconcile.checks import (
+        compute_discrepancies,
+        fetch_wallet_divergences,
+        sort_discrepancies,
+    )
+
+    settings = _settings(ctx)
+    with _session(ctx, commit=False, writer=False) as session:
+        found = compute_discrepancies(
+            session,
+            now=datetime.now(UTC),
+            unpaid_after_days=settings.reconcile.unpaid_after_days,
+        )
+        if with_chain:
+            client = RpcClient(settings.chain.rpc_urls, timeout_s=settings.chain.timeout_s)
+            try:
+                head = client.fetch_block_header("latest")
+                at_block = max((head.number if head else 0) - settings.chain.confirmations, 0)
+                found += fetch_wallet_divergences(
+                    session, client, settings.chain.chain_id, at_block=at_block
+                )
+            finally:
+                client.close()
+    for item in sort_discrepancies(found):
+        click.echo(str(item))
+    if found:
+        click.echo(f"{len(found)} open discrepancies", err=True)
+        sys.exit(1)
+    click.echo("no open discrepancies")
+
+
+@main.command("report")
+@click.option(
+    "--by",
+    "dimension",
+    type=click.Choice(["total", "artwork", "artist", "beneficiary", "channel"]),
+    default="total",
+    show_default=True,
+)
+@click.option("--from", "start", default=None, help="First day (YYYY-MM-DD), inclusive.")
+@click.option("--to", "end", default=None, help="Last day (YYYY-MM-DD), inclusive.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--lang", default=None, help="Language of titles and names (kk, ru, en).")
+@click.pass_context
+@_handle_errors
+def report(
+    ctx: click.Context,
+    dimension: str,
+    start: str | None,
+    end: str | None,
+    fmt: str,
+    out: Path | None,
+    lang: str | None,
+) -> None:
+    """Print pledged, received, routed, disbursed and outstanding per asset."""
+    from datetime import timedelta
+
+    from ledger.reports.render import render_csv, render_json, render_text
+    from ledger.reports.tables import Dimension, build_report
+
+    settings = _settings(ctx)
+    end_at = _local_date(end, settings, "--to")
+    with _session(ctx, commit=False, writer=False) as session:
+        built = build_report(
+            session,
+            Dimension(dimension),
+            start=_local_date(start, settings, "--from"),
+            end=end_at + timedelta(days=1) if end_at else None,
+            lang=lang or settings.i18n.default_language,
+            fallback=settings.i18n.fallback_order,
+        )
+        decimals = _decimals(session)
+    render = {"text": render_text, "json": render_json, "csv": render_csv}[fmt]
+    text = render(built, decimals, settings.tz)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(built.rows)} rows to {out}")
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--mapping",
+    "mapping_name",
+    required=True,
+    help="binance-nft, physical-sales, bank-disbursements, or a mapping TOML file.",
+)
+@click.option("--commit", "do_commit", is_flag=True, help="Import (all or nothing).")
+@click.option("--confirm-repeats", is_flag=True, help="Rows repeated in the file are real.")
+@click.option("--encoding", default="", help="The file's encoding, when it cannot be told.")
+@click.option(
+    "--delimiter", type=click.Choice(["", ",", ";", "tab"]), default="", help="The separator."
+)
+@click.pass_context
+@_handle_errors
+def import_file(
+    ctx: click.Context,
+    path: Path,
+    mapping_name: str,
+    do_commit: bool,
+    confirm_repeats: bool,
+    encoding: str,
+    delimiter: str,
+) -> None:
+    """Preview a CSV import (what is new, duplicate, repeated, ignored, wrong); --commit it."""
+    from ledger.imports.book import ImportRejectedError, commit_import, preview_import
+    from ledger.imports.mapping import load_mapping
+
+    settings = _settings(ctx)
+    mapping = load_mapping(mapping_name)
+    data = path.read_bytes()
+    sep = "\t" if delimiter == "tab" else delimiter
+    options = {"tz": settings.tz, "encoding": encoding, "delimiter": sep}
+    with _session(ctx, commit=do_commit) as session:
+        try:
+            if do_commit:
+                preview = commit_import(
+                    session,
+                    settings.documents_dir,
+                    data,
+                    path.name,
+                    mapping,
+                    confirm_repeats=confirm_repeats,
+                    **options,  # type: ignore[arg-type]
+                )
+            else:
+                preview = preview_import(
+                    session,
+                    data,
+                    mapping,
+                    confirm_repeats=confirm_repeats,
+                    **options,  # type: ignore[arg-type]
+                )
+        except ImportRejectedError as exc:
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            raise ImportRejectedError(
+                [f"{len(exc.problems)} problem(s): nothing was imported"]
+            ) from exc
+    for line in preview.lines:
+        click.echo(
+            f"row {line.row:>6} {line.status.value:9} {line.key} {line.description}"
+            + (f" - {line.reason}" if line.reason else "")
+        )
+    click.echo(("imported: " if do_commit else "preview: ") + preview.summary())
+    if preview.errors and not do_commit:
+        sys.exit(1)
+
+
 @main.command("config")
 @click.pass_context
 @_handle_errors
@@ -394,7 +631,7 @@ def show_config(ctx: click.Context) -> None:
 
 def _host_only(url: str) -> str:
     scheme, _, rest = url.partition("://")
-    host = rest.split('/', 1)[0].split('?', 1)[0].rsplit('@', 1)[-1]
+    host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
     return f"{scheme}://{host}/***"
 
 

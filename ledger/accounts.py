@@ -33,6 +33,11 @@ def cash_account(name: str = "Exhibition") -> str:
     return f"Assets:Cash:{component(name)}"
 
 
+def exchange_account(name: str = "Binance") -> str:
+    """What the initiative holds on a custodial exchange account (Binance NFT proceeds)."""
+    return f"Assets:Exchange:{component(name)}"
+
+
 def receivable_account(channel: str) -> str:
     """Proceeds pledged or accrued but not yet received (e.g. creator fees held by a market)."""
     return f"Assets:Receivable:{component(channel)}"
@@ -56,9 +61,26 @@ def payable_account(beneficiary_key: str) -> str:
     return f"Liabilities:Payable:{component(beneficiary_key)}"
 
 
-def disbursed_account(beneficiary_key: str) -> str:
-    """Everything paid out to a beneficiary (the counterpart of routing)."""
-    return f"Expenses:Disbursed:{component(beneficiary_key)}"
+def artist_payable_account(artist_key: str) -> str:
+    """An artist's agreed share of received proceeds, not yet paid out."""
+    return f"Liabilities:Payable:Artist:{component(artist_key)}"
+
+
+# Where received money is held: the initiative's wallets, bank and cash, and exchange accounts.
+HOLDING_PREFIXES = ("Assets:Wallet:", "Assets:Bank:", "Assets:Cash:", "Assets:Exchange:")
+# Accounts whose net credit in an entry is what the entry received: income, receivables
+# (accrued, then settled) and the marketplace fees kept from a gross sale.
+PROCEEDS_PREFIXES = ("Income:", "Assets:Receivable:", "Expenses:MarketplaceFees:")
+PAYABLE_PREFIX = "Liabilities:Payable:"
+RECEIVABLE_PREFIX = "Assets:Receivable:"
+
+
+def is_holding_account(name: str) -> bool:
+    return name.startswith(HOLDING_PREFIXES)
+
+
+def is_proceeds_account(name: str) -> bool:
+    return name.startswith(PROCEEDS_PREFIXES)
 
 
 def suspense_account(source: str = "Chain") -> str:

@@ -48,6 +48,11 @@ class DatabaseSettings(_Section):
 
 class PathSettings(_Section):
     instance: str = "instance"
+    documents: str = ""
+
+
+class ReconcileSettings(_Section):
+    unpaid_after_days: int = Field(default=30, ge=1, le=3650)
 
 
 class WebSettings(_Section):
@@ -167,10 +172,19 @@ class Settings(_Section):
     i18n: I18nSettings = I18nSettings()
     reports: ReportSettings = ReportSettings()
     chain: ChainSettings = ChainSettings()
+    reconcile: ReconcileSettings = ReconcileSettings()
 
     @property
     def instance_dir(self) -> Path:
         path = Path(self.paths.instance)
+        return path if path.is_absolute() else PROJECT_DIR / path
+
+    @property
+    def documents_dir(self) -> Path:
+        """Where attached documents are stored (by SHA-256); default ``<instance>/documents``."""
+        if not self.paths.documents:
+            return self.instance_dir / "documents"
+        path = Path(self.paths.documents)
         return path if path.is_absolute() else PROJECT_DIR / path
 
     @property

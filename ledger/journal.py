@@ -491,15 +491,16 @@ def get_balance(session: Session, account: str, asset: str) -> int:
 
 
 def compute_journal_checksum(session: Session) -> str:
-    """Return a SHA-256 over every entry and posting in id order: equal journals, equal sums.
+    """Return a SHA-256 over every entry and posting in key order: equal journals, equal sums.
 
-    Ids and creation times are left out, so two clean rebuilds of the same facts compare equal.
+    Ids, creation times and the order entries were inserted in are left out, so two clean
+    rebuilds of the same facts compare equal even when they were booked in other batches (the
+    chain sync routes each batch's receipts after posting it, so batch sizes change the order).
     """
     digest = hashlib.sha256()
-    entries = session.scalars(select(JournalEntry).order_by(JournalEntry.id))
-    keys_by_id: dict[int, str] = {}
+    keys_by_id = dict(session.execute(select(JournalEntry.id, JournalEntry.idempotency_key)).all())
+    entries = session.scalars(select(JournalEntry).order_by(JournalEntry.idempotency_key))
     for entry in entries:
-        keys_by_id[entry.id] = entry.idempotency_key
         record: Mapping[str, object] = {
             "key": entry.idempotency_key,
             "hash": entry.content_hash,

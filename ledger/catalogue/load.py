@@ -445,7 +445,6 @@ def load_catalogue(session: Session, catalogue: CatalogueFile) -> LoadReport:
                 loader, w.chain_id, w.address, WalletOwner.BENEFICIARY, WalletRole.PAYOUT, None, ben
             )
         open_account(session, accounts.payable_account(ben.key), beneficiary_id=ben.id)
-        open_account(session, accounts.disbursed_account(ben.key), beneficiary_id=ben.id)
 
     for position, art_in in enumerate(catalogue.artworks):
         _load_artwork(loader, art_in, position, collections)

@@ -48,6 +48,8 @@ from ledger.models import (
     NftEdition,
     SyncCursor,
 )
+from ledger.routing.disburse import record_chain_disbursements
+from ledger.routing.route import route_pending
 
 _SETTINGS_TOPICS = MARKET_COLLECTION_EVENTS[4:6]  # CollectionNew, CollectionUpdate
 
@@ -137,20 +139,6 @@ def _log_row(log: Mapping[str, Any], event: DecodedEvent, booked: bool = False) 
         log["data"],
         booked,
     )
-
-
-def _raw_from_row(row: ChainLog) -> dict[str, Any]:
-    return {
-        "address": row.address,
-        "topics": [t for t in (row.topic0, row.topic1, row.topic2, row.topic3) if t],
-        "data": row.data,
-        "blockHash": row.block_hash,
-        "blockNumber": hex(row.block_number),
-        "blockTimestamp": hex(row.block_timestamp) if row.block_timestamp is not None else None,
-        "transactionHash": row.tx_hash,
-        "transactionIndex": hex(row.tx_index),
-        "logIndex": hex(row.log_index),
-    }
 
 
 class Syncer:
@@ -463,7 +451,7 @@ class Syncer:
                 .order_by(ChainLog.block_number, ChainLog.log_index)
             )
             for row in rows:
-                event = decode_log(self.chain_id, _raw_from_row(row))
+                event = decode_log(self.chain_id, row.to_raw_log())
                 if isinstance(event, CollectionSettings):
                     fees.record(event)
         return fees
@@ -514,7 +502,13 @@ class Syncer:
             bookings.append(self._book_group(watch, fees, group, group_log))
         specs = [spec for b in bookings for spec in b.entries]
         self._open_accounts(session, {p.account for spec in specs for p in spec.postings})
+        last_id = session.scalar(select(func.max(JournalEntry.id))) or 0
         posted = post_entries(session, specs)
+        if posted:
+            # Proceeds are routed when received, in the same transaction as the receipt, and a
+            # payout to a beneficiary's wallet is matched as a disbursement.
+            route_pending(session, after_entry_id=last_id)
+            record_chain_disbursements(session, after_entry_id=last_id)
         self._apply_edition_changes(session, [c for b in bookings for c in b.edition_changes])
         return posted
 
@@ -586,7 +580,7 @@ class Syncer:
                 canonical = self.client.fetch_block_header(top.number)
                 if canonical is None or canonical.hash != top.hash:
                     raise _Restart  # the chain moved since the reorg check: check again
-            raws = [_raw_from_row(row) for row in rows]
+            raws = [row.to_raw_log() for row in rows]
             report.entries_posted += self._book(
                 session, watch, fees, self._decode_relevant(watch, raws)
             )
@@ -709,7 +703,7 @@ class Syncer:
                     )
                     .order_by(ChainLog.block_number, ChainLog.log_index)
                 ).all()
-                raws = [_raw_from_row(row) for row in pending]
+                raws = [row.to_raw_log() for row in pending]
                 report.entries_posted += self._book(
                     session, watch, fees, self._decode_relevant(watch, raws)
                 )

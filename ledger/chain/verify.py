@@ -20,6 +20,7 @@ from ledger.config import ChainSettings
 from ledger.errors import LedgerError, NotFoundError
 from ledger.journal import EntrySpec, Evidence, PostingSpec, open_account, post_entry
 from ledger.models import Account, EvidenceKind
+from ledger.routing.disburse import record_chain_disbursements
 
 
 class VerifyError(LedgerError):
@@ -104,4 +105,5 @@ def verify_native_transfer(
             ),
         ),
     )
+    record_chain_disbursements(session, after_entry_id=entry.id - 1)
     return VerifiedTransfer(tx_hash, block_number, entry.id, description, value, native)

@@ -20,6 +20,7 @@ from ledger.models.catalogue import (
     WalletOwner,
     WalletRole,
 )
+from ledger.models.documents import Document
 from ledger.models.journal import (
     APPEND_ONLY_TABLES,
     Account,
@@ -30,8 +31,19 @@ from ledger.models.journal import (
     JournalEntry,
     Posting,
 )
-from ledger.models.people import Person, PersonContact
-from ledger.models.routing import BPS_TOTAL, RuleScope, SplitRule, SplitShare
+from ledger.models.people import Gift, Person, PersonContact
+from ledger.models.routing import (
+    BPS_TOTAL,
+    ROUTING_TRANSITIONS,
+    BeneficiaryUpdate,
+    Disbursement,
+    DisbursementMethod,
+    RoutingRecord,
+    RoutingStatus,
+    RuleScope,
+    SplitRule,
+    SplitShare,
+)
 from ledger.models.scans import ScanCount
 from ledger.models.sync import ChainBlock, ChainLog, SyncCursor
 from ledger.models.text import LANGUAGES, ShownText, TextSet, TextVariant, VariantStatus
@@ -41,6 +53,7 @@ __all__ = [
     "BPS_TOTAL",
     "EDITION_TRANSITIONS",
     "LANGUAGES",
+    "ROUTING_TRANSITIONS",
     "Account",
     "AccountType",
     "Artist",
@@ -51,12 +64,17 @@ __all__ = [
     "AssetKind",
     "Base",
     "Beneficiary",
+    "BeneficiaryUpdate",
     "ChainBlock",
     "ChainLog",
     "Collection",
     "ConsentStatus",
+    "Disbursement",
+    "DisbursementMethod",
+    "Document",
     "EditionStatus",
     "EvidenceKind",
+    "Gift",
     "Hotline",
     "Initiative",
     "JournalEntry",
@@ -64,6 +82,8 @@ __all__ = [
     "Person",
     "PersonContact",
     "Posting",
+    "RoutingRecord",
+    "RoutingStatus",
     "RuleScope",
     "ScanCount",
     "ShownText",

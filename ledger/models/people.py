@@ -42,3 +42,19 @@ class PersonContact(Base):
     notes: Mapped[str | None] = mapped_column(Text)
 
     person: Mapped[Person] = relationship(back_populates="contact")
+
+
+class Gift(Base):
+    """One gift or purchase by a person, with the random code printed on its receipt.
+
+    The code is the only way to ask for the receipt; it is random (128 bits), never derived
+    from the person, the amount or the date.
+    """
+
+    __tablename__ = "gift"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    receipt_code: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,6 +8,7 @@ never changes; the raw log of a booked fact stays here as its evidence.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -43,6 +44,22 @@ class ChainLog(Base):
     # True once the log's block was final and its transaction was interpreted into the journal
     # (in the same database transaction as the entries).
     is_booked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def to_raw_log(self) -> dict[str, Any]:
+        """Return the log as ``eth_getLogs`` gave it (what ``ledger.chain.decode`` reads)."""
+        return {
+            "address": self.address,
+            "topics": [t for t in (self.topic0, self.topic1, self.topic2, self.topic3) if t],
+            "data": self.data,
+            "blockHash": self.block_hash,
+            "blockNumber": hex(self.block_number),
+            "blockTimestamp": (
+                hex(self.block_timestamp) if self.block_timestamp is not None else None
+            ),
+            "transactionHash": self.tx_hash,
+            "transactionIndex": hex(self.tx_index),
+            "logIndex": hex(self.log_index),
+        }
 
 
 class ChainBlock(Base):

@@ -21,7 +21,7 @@ from ledger.accounts import (
     sales_account,
     suspense_account,
 )
-from ledger.models import ChainLog, EditionStatus, EvidenceKind, NftEdition
+from ledger.models import ChainLog, Disbursement, EditionStatus, EvidenceKind, NftEdition
 from tests.chain.conftest import SyncedLedger
 
 pytestmark = pytest.mark.chain
@@ -135,8 +135,14 @@ def test_transfers_between_wallets_to_beneficiaries_and_strangers(
     assert b[(TREASURY_WALLET, "BNB")] == -7  # native BNB is only seen through logs/verify-tx
     assert b[(TREASURY_WALLET, "USDT")] == 300
     assert b[(suspense_account(), "USDT")] == -500
-    payables = {k: v for k, v in b.items() if k[0].startswith("Liabilities:Payable")}
-    assert len(payables) == 2 and sorted(payables.values()) == sorted([n1 // 2, 200])
+    # Payouts to the beneficiaries' wallets are matched as disbursements (Dr payable); the
+    # payables also hold what routing allocated from the two sales (Cr payable).
+    with ledger.sessions() as session:
+        paid = sorted(d.amount for d in session.scalars(select(Disbursement)))
+    assert paid == sorted([n1 // 2, 200])
+    routed = {k: -v for k, v in b.items() if k[0].startswith("Liabilities:Payable")}
+    assert b[("Equity:Routed", "WBNB")] == sum(fees(p)[2] for p in (PRICE, 2 * PRICE))
+    assert routed[("Liabilities:Payable:LegalAidFund", "USDT")] == -200  # never owed USDT
 
 
 def test_element_sale_with_native_bnb_and_a_royalty_fee(

@@ -1,0 +1,1 @@
+"""Reconciliation: discrepancy checks over the journal and against the chain."""

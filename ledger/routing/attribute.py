@@ -1,0 +1,91 @@
+"""Link a journal entry to what it is about: channel, collection, artwork and edition.
+
+A chain entry's evidence (chain id, block hash, log index) names its raw log in ``chain_log``;
+decoding it gives the Trade or Element fill with the NFT contract and token id, hence the
+edition and the artwork. Other entries are attributed by whoever posts them (an import, a manual
+entry) or, failing that, by the channel in the name of their income account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.chain.book import ELEMENT, PANCAKE
+from ledger.chain.decode import ElementFill, MalformedLogError, RevenueClaim, Trade, decode_log
+from ledger.models import ChainLog, Collection, EvidenceKind, JournalEntry, NftEdition
+
+
+@dataclass(frozen=True)
+class Attribution:
+    channel: str | None = None
+    collection_id: int | None = None
+    artwork_id: int | None = None
+    edition_id: int | None = None
+
+
+def _channel_from_accounts(entry: JournalEntry) -> str | None:
+    for posting in entry.postings:
+        parts = posting.account.name.split(":")
+        if parts[0] in ("Income", "Expenses") and len(parts) >= 3:
+            return parts[2]
+        if parts[:2] == ["Assets", "Receivable"] and len(parts) >= 3:
+            return parts[2]
+    return None
+
+
+def find_edition(
+    session: Session, chain_id: int, contract: str, token_id: int
+) -> tuple[int | None, int | None, int | None]:
+    """Return (collection id, artwork id, edition id) of a token; None where unknown.
+
+    An ERC-1155 token id shared by several editions of one artwork gives the artwork and no
+    single edition.
+    """
+    collection_id = session.scalar(
+        select(Collection.id).where(
+            Collection.chain_id == chain_id, Collection.contract == contract.lower()
+        )
+    )
+    if collection_id is None:
+        return None, None, None
+    editions = session.scalars(
+        select(NftEdition).where(
+            NftEdition.collection_id == collection_id, NftEdition.token_id == token_id
+        )
+    ).all()
+    artworks = {e.artwork_id for e in editions}
+    if len(artworks) != 1:
+        return collection_id, None, None
+    return collection_id, artworks.pop(), editions[0].id if len(editions) == 1 else None
+
+
+def compute_attribution(session: Session, entry: JournalEntry) -> Attribution:
+    """Attribute ``entry`` from its raw chain log, or else from its account names."""
+    fallback = Attribution(channel=_channel_from_accounts(entry))
+    if entry.evidence_kind != EvidenceKind.CHAIN_LOG:
+        return fallback
+    row = session.scalars(
+        select(ChainLog).where(
+            ChainLog.chain_id == entry.chain_id,
+            ChainLog.block_hash == entry.block_hash,
+            ChainLog.log_index == entry.log_index,
+        )
+    ).first()
+    if row is None or entry.chain_id is None:
+        return fallback
+    try:
+        event = decode_log(entry.chain_id, row.to_raw_log())
+    except MalformedLogError:
+        return fallback
+    if isinstance(event, Trade):
+        ids = find_edition(session, entry.chain_id, event.collection, event.token_id)
+        return Attribution(PANCAKE, *ids)
+    if isinstance(event, ElementFill):
+        ids = find_edition(session, entry.chain_id, event.nft_contract, event.token_id)
+        return Attribution(ELEMENT, *ids)
+    if isinstance(event, RevenueClaim):
+        return Attribution(PANCAKE)
+    return fallback
