@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from ledger import migrate
 from ledger.config import Settings, load_settings
 from ledger.db import engine_from_settings, make_session_factory, session_scope
 from ledger.demo.load import load_demo
 from web import create_app
+from web.serving import make_private_server
 from web.translations_build import compile_translations
 
 PACKAGES = {"pdftoppm": "poppler-utils", "zbarimg": "zbar-tools", "chromium": "chromium"}
@@ -69,7 +69,7 @@ def live_server(instance_dir: Path) -> Iterator[LiveServer]:
     """The demo catalogue served by werkzeug in a thread; public_base_url is this server."""
     compile_translations()
     late = _LateApp()
-    server = make_server("127.0.0.1", 0, late, threaded=True)
+    server = make_private_server("127.0.0.1", 0, late)
     url = f"http://127.0.0.1:{server.server_port}"
     settings = load_settings(
         overrides={"paths": {"instance": str(instance_dir)}, "web": {"public_base_url": url}},
