@@ -6,6 +6,7 @@ import bisect
 import random
 import threading
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -137,7 +138,7 @@ def assert_exact_cover(chunks: list[LogChunk], from_block: int, to_block: int) -
     assert chunks, "no chunks"
     assert chunks[0].from_block == from_block
     assert chunks[-1].to_block == to_block
-    for before, after in zip(chunks, chunks[1:], strict=False):
+    for before, after in pairwise(chunks):
         assert after.from_block == before.to_block + 1
     for chunk in chunks:
         assert chunk.from_block <= chunk.to_block

@@ -109,9 +109,7 @@ def _normalise(url: str, hosts: frozenset[str]) -> str | None:
     return urlunsplit(("", "", parts.path or "/", query, ""))
 
 
-def crawl(
-    client: FlaskClient, lang: str, seeds: list[str], public_base_url: str
-) -> Iterator[Page]:
+def crawl(client: FlaskClient, lang: str, seeds: list[str], public_base_url: str) -> Iterator[Page]:
     """Visit ``seeds`` and everything they link to on our origin, in ``lang``; yield each page.
 
     Our origin is the test client's (localhost) and the configured public base URL's host.

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import String, Text, select, update
 from sqlalchemy.orm import Session
 
@@ -70,7 +69,9 @@ def _text_columns() -> set[tuple[str, str]]:
     }
 
 
-def _fill_text_set(session: Session, text_set: TextSet | None, canaries: Canaries, where: str) -> TextSet:
+def _fill_text_set(
+    session: Session, text_set: TextSet | None, canaries: Canaries, where: str
+) -> TextSet:
     """Put a canary into every language of ``text_set`` (created when there is none)."""
     if text_set is None:
         text_set = TextSet()
@@ -98,9 +99,7 @@ def seed_canaries(session: Session) -> Canaries:
         assert ids, f"the demo has no {table_name} row to hold a canary"
         for row_id in ids:
             canary = canaries.new(f"{table_name}.{column_name} id={row_id}")
-            session.execute(
-                update(table).where(table.c.id == row_id).values({column_name: canary})
-            )
+            session.execute(update(table).where(table.c.id == row_id).values({column_name: canary}))
 
     session.execute(update(Artwork).values(dimensions_text=canaries.control))
 
@@ -158,7 +157,9 @@ def test_every_text_column_is_classified() -> None:
     assert not (set(CONDITIONAL_COLUMNS) & (PRIVATE_COLUMNS | NOT_PERSONAL_COLUMNS))
     unplaced = sorted(_text_columns() - placed)
     assert unplaced == [], f"classify these columns in ledger/privacy.py: {unplaced}"
-    assert sorted(placed - _text_columns()) == [], "ledger/privacy.py names columns that do not exist"
+    assert sorted(placed - _text_columns()) == [], (
+        "ledger/privacy.py names columns that do not exist"
+    )
 
 
 def test_every_public_route_is_crawled(demo_app: Flask, settings: Settings) -> None:
