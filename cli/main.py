@@ -641,11 +641,12 @@ def _host_only(url: str) -> str:
 @click.pass_context
 @_handle_errors
 def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Serve the web app on one machine (Flask's server; no access log, so no IP is written)."""
+    """Serve the web app on one machine (werkzeug's server; no access log, no IP written)."""
     from web import create_app
+    from web.serving import serve as serve_privately
 
-    # The development server's access log writes every visitor's IP address: keep it off.
+    # Belt and braces: the private handler writes no access log, and info lines stay off too.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = create_app(settings=_settings(ctx))
     click.echo(f"serving on http://{host}:{port}")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    serve_privately(app, host, port)

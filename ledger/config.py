@@ -79,6 +79,18 @@ class WebSettings(_Section):
         return value
 
 
+class SafetySettings(_Section):
+    exit_url: str = "https://www.gismeteo.kz/"
+
+    @field_validator("exit_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http:// or https:// URL (a neutral site)")
+        return value
+
+
 class I18nSettings(_Section):
     languages: tuple[str, ...] = SUPPORTED_LANGUAGES
     default_language: str = "kk"
@@ -169,6 +181,7 @@ class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     paths: PathSettings = PathSettings()
     web: WebSettings = WebSettings()
+    safety: SafetySettings = SafetySettings()
     i18n: I18nSettings = I18nSettings()
     reports: ReportSettings = ReportSettings()
     chain: ChainSettings = ChainSettings()

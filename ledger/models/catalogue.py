@@ -246,9 +246,11 @@ class Beneficiary(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name_id: Mapped[int] = mapped_column(ForeignKey("text_set.id"))
+    # Never public (ledger.privacy): the registration number finds the organisation's address in
+    # public registers, and a shelter's address is kept quiet. Pages show is_verified instead.
     legal_identifier: Mapped[str | None] = mapped_column(String(100))
     is_verified: Mapped[bool] = mapped_column(Boolean, default=False)
-    bank_reference: Mapped[str | None] = mapped_column(String(200))
+    bank_reference: Mapped[str | None] = mapped_column(String(200))  # never public
 
     name: Mapped[TextSet] = relationship(lazy="joined")
     wallets: Mapped[list[Wallet]] = relationship(back_populates="beneficiary")
@@ -282,7 +284,7 @@ class Wallet(Base):
     owner: Mapped[WalletOwner] = mapped_column(str_enum(WalletOwner, "wallet_owner"))
     role: Mapped[WalletRole] = mapped_column(str_enum(WalletRole, "wallet_role"))
     beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("beneficiary.id"))
-    label: Mapped[str | None] = mapped_column(String(200))
+    label: Mapped[str | None] = mapped_column(String(200))  # the organisers' own; never public
 
     beneficiary: Mapped[Beneficiary | None] = relationship(back_populates="wallets")
 

@@ -47,6 +47,8 @@ def test_environment_lists_and_database_url() -> None:
         ({"LEDGER_REPORTS_TIMEZONE": "Mars/Olympus"}, "reports.timezone"),
         ({"LEDGER_WEB_SECURE_COOKIES": "perhaps"}, "web.secure_cookies"),
         ({"LEDGER_WEB_PUBLIC_BASE_URL": "ftp://x"}, "web.public_base_url"),
+        ({"LEDGER_SAFETY_EXIT_URL": "weather.example"}, "safety.exit_url"),
+        ({"LEDGER_SAFETY_EXIT_URL": "javascript:alert(1)"}, "safety.exit_url"),
         ({"LEDGER_DATABASE_URL": "mysql://x"}, "database.url"),
         ({"LEDGER_DATABASE_URL": "postgresql://x/y"}, "database.url"),
         ({"LEDGER_I18N_LANGUAGES": '["kk", "de"]'}, "i18n.languages"),

@@ -1,0 +1,103 @@
+"""Which stored texts may ever reach the public, column by column.
+
+Every text column of every table is named here once, in one of three groups. A test
+(tests/web/test_privacy_crawl.py) fails when a column is added without being placed, seeds a
+unique canary into every private column and every hidden conditional one, and crawls every
+public URL (pages, API, exports) to prove none of them shows up.
+"""
+
+from __future__ import annotations
+
+# Never on a public page, in an API response or in a default export.
+PRIVATE_COLUMNS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("story", "private_notes"),
+        ("person_contact", "name"),
+        ("person_contact", "email"),
+        ("person_contact", "phone"),
+        ("person_contact", "wallet_label"),
+        ("person_contact", "notes"),
+        # Wallet labels are the organisers' names for wallets ("Aigerim's wallet" is possible).
+        ("wallet", "label"),
+        # The buyer's wallet as the chain sync last saw it: personal data.
+        ("nft_edition", "holder"),
+        # A beneficiary's bank details and registration number: the number finds the
+        # organisation's registered address in public registers, and a shelter's address is
+        # kept quiet. The page says "verified" (beneficiary.is_verified) instead.
+        ("beneficiary", "legal_identifier"),
+        ("beneficiary", "bank_reference"),
+    }
+)
+
+# Public only while the story's consent is given and its own flag (the value) is true.
+CONDITIONAL_COLUMNS: dict[tuple[str, str], str] = {
+    ("story", "subject_name"): "is_subject_name_public",
+    ("story", "consent_statement"): "is_consent_statement_public",
+}
+
+# Nothing personal: catalogue texts, chain data, codes, ledger wording (which never names a
+# person: the journal points at person.ref, a random reference).
+NOT_PERSONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("account", "description"),
+        ("account", "name"),
+        ("artist", "key"),
+        ("artwork", "dimensions_text"),
+        ("artwork", "key"),
+        ("artwork", "public_code"),
+        ("artwork_image", "path"),
+        ("asset", "code"),
+        ("asset", "contract"),
+        ("asset", "kind"),
+        ("asset", "symbol"),
+        ("beneficiary", "key"),
+        ("chain_block", "hash"),
+        ("chain_block", "parent_hash"),
+        ("chain_log", "address"),
+        ("chain_log", "block_hash"),
+        ("chain_log", "data"),
+        ("chain_log", "topic0"),
+        ("chain_log", "topic1"),
+        ("chain_log", "topic2"),
+        ("chain_log", "topic3"),
+        ("chain_log", "tx_hash"),
+        ("collection", "contract"),
+        ("collection", "key"),
+        ("collection", "name"),
+        ("collection", "standard"),
+        ("hotline", "hours"),
+        ("hotline", "languages"),
+        ("hotline", "number"),
+        ("hotline", "region"),
+        ("hotline", "source"),
+        ("initiative", "initiator"),
+        ("initiative", "key"),
+        ("initiative", "name"),
+        ("initiative", "opened"),
+        ("initiative", "venue"),
+        ("journal_entry", "block_hash"),
+        ("journal_entry", "content_hash"),
+        ("journal_entry", "description"),
+        ("journal_entry", "document_sha256"),
+        ("journal_entry", "evidence_kind"),
+        ("journal_entry", "idempotency_key"),
+        ("journal_entry", "tx_hash"),
+        ("nft_edition", "status"),
+        ("person", "ref"),
+        ("posting", "memo"),
+        ("split_rule", "note"),
+        ("split_rule", "scope"),
+        ("story", "consent_status"),
+        ("sync_cursor", "fetched_hash"),
+        ("sync_cursor", "filters_hash"),
+        ("sync_cursor", "halted_reason"),
+        ("text_variant", "lang"),
+        ("text_variant", "status"),
+        # Texts carry their own publication rule: a story's summary and content note are
+        # shown only under the story's flags and consent (tested with canaries too).
+        ("text_variant", "text"),
+        ("wallet", "address"),
+        ("wallet", "owner"),
+        ("wallet", "role"),
+    }
+)
