@@ -26,6 +26,14 @@ PRIVATE_COLUMNS: frozenset[tuple[str, str]] = frozenset(
         # kept quiet. The page says "verified" (beneficiary.is_verified) instead.
         ("beneficiary", "legal_identifier"),
         ("beneficiary", "bank_reference"),
+        # A gift's receipt code is the donor's own key to their receipt: shown to them only.
+        ("gift", "receipt_code"),
+        # Uploaded file names are whatever the organiser's computer called the file.
+        ("document", "filename"),
+        # A beneficiary's report back stays private until publishing is built (it will be public
+        # only while is_published is true; move these to a conditional group then).
+        ("beneficiary_update", "text"),
+        ("beneficiary_update", "used_for"),
     }
 )
 
@@ -51,6 +59,8 @@ NOT_PERSONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(
         ("asset", "kind"),
         ("asset", "symbol"),
         ("beneficiary", "key"),
+        ("beneficiary_update", "document_sha256"),
+        ("beneficiary_update", "language"),
         ("chain_block", "hash"),
         ("chain_block", "parent_hash"),
         ("chain_log", "address"),
@@ -62,10 +72,18 @@ NOT_PERSONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(
         ("chain_log", "topic3"),
         ("chain_log", "tx_hash"),
         ("collection", "contract"),
+        # A bank payment reference is the proof donors check (issue: "references for bank
+        # transfers"); organisers enter the bank's reference, never a person's name.
+        ("disbursement", "document_sha256"),
+        ("disbursement", "method"),
+        ("disbursement", "reference"),
+        ("document", "sha256"),
         ("collection", "key"),
         ("collection", "name"),
         ("collection", "standard"),
         ("hotline", "hours"),
+        ("routing_record", "channel"),
+        ("routing_record", "status"),
         ("hotline", "languages"),
         ("hotline", "number"),
         ("hotline", "region"),

@@ -19,10 +19,15 @@ from sqlalchemy.orm import Session
 
 from ledger.config import Settings
 from ledger.db import engine_from_settings, make_session_factory, session_scope
+from ledger.journal import EntrySpec, PostingSpec, open_account, post_entry
 from ledger.models import (
     Artwork,
     Base,
+    Beneficiary,
+    BeneficiaryUpdate,
     ConsentStatus,
+    Document,
+    Gift,
     Person,
     PersonContact,
     Story,
@@ -91,15 +96,49 @@ def seed_canaries(session: Session) -> Canaries:
     """Write canaries into every private value of the demo catalogue; return them."""
     canaries = Canaries()
     # Someone who bought or gave: contact details exist only in person_contact.
-    session.add(Person(ref="p_canary", contact=PersonContact()))
+    person = Person(ref="p_canary", contact=PersonContact())
+    session.add(person)
+    # A gift with its receipt code, a stored document and a beneficiary's report back: the
+    # demo catalogue has none of these, so the canaries need rows to live in.
+    for name in ("Assets:Cash:Exhibition", "Income:Sales:Exhibition"):
+        open_account(session, name)
+    entry = post_entry(
+        session,
+        EntrySpec(
+            idempotency_key="canary-gift",
+            effective_at=datetime.now(UTC),
+            description="a cash sale at the exhibition",
+            postings=[
+                PostingSpec("Assets:Cash:Exhibition", "KZT", 100),
+                PostingSpec("Income:Sales:Exhibition", "KZT", -100),
+            ],
+        ),
+    )
+    session.flush()
+    session.add(Gift(entry_id=entry.id, person_id=person.id, receipt_code="placeholder"))
+    document = Document(sha256="ab" * 32, filename="placeholder", size=1)
+    session.add(document)
+    beneficiary = session.scalars(select(Beneficiary)).first()
+    assert beneficiary is not None
+    session.add(
+        BeneficiaryUpdate(
+            beneficiary_id=beneficiary.id,
+            reported_on=datetime.now(UTC).date(),
+            language="en",
+            text="placeholder",
+            used_for="placeholder",
+            document_sha256=document.sha256,
+        )
+    )
     session.flush()
     for table_name, column_name in sorted(PRIVATE_COLUMNS):
         table = Base.metadata.tables[table_name]
-        ids = list(session.scalars(select(table.c.id)))
+        (key,) = table.primary_key.columns
+        ids = list(session.scalars(select(key)))
         assert ids, f"the demo has no {table_name} row to hold a canary"
         for row_id in ids:
             canary = canaries.new(f"{table_name}.{column_name} id={row_id}")
-            session.execute(update(table).where(table.c.id == row_id).values({column_name: canary}))
+            session.execute(update(table).where(key == row_id).values({column_name: canary}))
 
     session.execute(update(Artwork).values(dimensions_text=canaries.control))
 
