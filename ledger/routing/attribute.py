@@ -8,7 +8,9 @@ entry) or, failing that, by the channel in the name of their income account.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -62,18 +64,33 @@ def find_edition(
     return collection_id, artworks.pop(), editions[0].id if len(editions) == 1 else None
 
 
-def compute_attribution(session: Session, entry: JournalEntry) -> Attribution:
-    """Attribute ``entry`` from its raw chain log, or else from its account names."""
+EditionFinder = Callable[[Session, int, str, int], tuple[int | None, int | None, int | None]]
+_NOT_GIVEN: Any = object()
+
+
+def compute_attribution(
+    session: Session,
+    entry: JournalEntry,
+    *,
+    row: ChainLog | None = _NOT_GIVEN,
+    finder: EditionFinder = find_edition,
+) -> Attribution:
+    """Attribute ``entry`` from its raw chain log, or else from its account names.
+
+    A caller attributing many entries passes the raw log it has already read (``row``, None
+    when there is none) and a caching ``finder``; otherwise both are looked up here.
+    """
     fallback = Attribution(channel=_channel_from_accounts(entry))
     if entry.evidence_kind != EvidenceKind.CHAIN_LOG:
         return fallback
-    row = session.scalars(
-        select(ChainLog).where(
-            ChainLog.chain_id == entry.chain_id,
-            ChainLog.block_hash == entry.block_hash,
-            ChainLog.log_index == entry.log_index,
-        )
-    ).first()
+    if row is _NOT_GIVEN:
+        row = session.scalars(
+            select(ChainLog).where(
+                ChainLog.chain_id == entry.chain_id,
+                ChainLog.block_hash == entry.block_hash,
+                ChainLog.log_index == entry.log_index,
+            )
+        ).first()
     if row is None or entry.chain_id is None:
         return fallback
     try:
@@ -81,10 +98,10 @@ def compute_attribution(session: Session, entry: JournalEntry) -> Attribution:
     except MalformedLogError:
         return fallback
     if isinstance(event, Trade):
-        ids = find_edition(session, entry.chain_id, event.collection, event.token_id)
+        ids = finder(session, entry.chain_id, event.collection, event.token_id)
         return Attribution(PANCAKE, *ids)
     if isinstance(event, ElementFill):
-        ids = find_edition(session, entry.chain_id, event.nft_contract, event.token_id)
+        ids = finder(session, entry.chain_id, event.nft_contract, event.token_id)
         return Attribution(ELEMENT, *ids)
     if isinstance(event, RevenueClaim):
         return Attribution(PANCAKE)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import exists, or_, select
@@ -32,7 +32,7 @@ from ledger.journal import (
     Evidence,
     PostingSpec,
     open_account,
-    post_entry,
+    post_entries,
     reverse_entry,
 )
 from ledger.models import (
@@ -40,6 +40,7 @@ from ledger.models import (
     Account,
     Artist,
     Beneficiary,
+    ChainLog,
     EvidenceKind,
     JournalEntry,
     Posting,
@@ -48,12 +49,12 @@ from ledger.models import (
     SplitRule,
 )
 from ledger.routing.allocate import allocate
-from ledger.routing.attribute import Attribution, compute_attribution
+from ledger.routing.attribute import Attribution, compute_attribution, find_edition
 from ledger.routing.rules import (
     Recipient,
+    RuleBook,
     Target,
     describe_rule,
-    get_rule_in_force,
     rule_shares,
 )
 
@@ -119,11 +120,80 @@ def _set_status(record: RoutingRecord, status: RoutingStatus) -> None:
 
 
 class _Router:
+    """Routes a batch of entries with what it needs read up front (rules, records, raw logs),
+    and posts the routing entries together (post_entries): the sync routes every range it
+    books, so one query per receipt would dominate a backfill."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
         self.report = RoutingReport()
         self._recipient_accounts: dict[Recipient, str] = {}
         self._routed_open = False
+        self._rules = RuleBook(session)
+        self._descriptions: dict[int, str] = {}
+        self._records: dict[int, RoutingRecord] = {}
+        self._reversed: set[int] = set()
+        self._rows: dict[tuple[int | None, str | None, int | None], ChainLog] = {}
+        self._editions: dict[tuple[int, str, int], tuple[int | None, int | None, int | None]] = {}
+        self._to_post: list[tuple[RoutingRecord, EntrySpec]] = []
+
+    def prepare(self, entries: Sequence[JournalEntry]) -> None:
+        """Read, in a few queries, the records, reversals and raw logs the batch needs."""
+        ids = [e.id for e in entries]
+        related = ids + [e.reverses_entry_id for e in entries if e.reverses_entry_id]
+        for start in range(0, len(related), 500):
+            part = related[start : start + 500]
+            for record in self.session.scalars(
+                select(RoutingRecord).where(RoutingRecord.entry_id.in_(part))
+            ):
+                self._records[record.entry_id] = record
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            self._reversed.update(
+                i
+                for i in self.session.scalars(
+                    select(JournalEntry.reverses_entry_id).where(
+                        JournalEntry.reverses_entry_id.in_(part)
+                    )
+                )
+                if i is not None
+            )
+        hashes = sorted({e.block_hash for e in entries if e.block_hash and e.log_index is not None})
+        for start in range(0, len(hashes), 500):
+            for row in self.session.scalars(
+                select(ChainLog).where(ChainLog.block_hash.in_(hashes[start : start + 500]))
+            ):
+                self._rows[(row.chain_id, row.block_hash, row.log_index)] = row
+
+    def find_edition(
+        self, session: Session, chain_id: int, contract: str, token_id: int
+    ) -> tuple[int | None, int | None, int | None]:
+        key = (chain_id, contract, token_id)
+        if key not in self._editions:
+            self._editions[key] = find_edition(session, chain_id, contract, token_id)
+        return self._editions[key]
+
+    def flush(self) -> None:
+        """Post the routing entries gathered so far and link each record to its entry."""
+        if not self._to_post:
+            return
+        self.session.flush()
+        specs = [spec for _, spec in self._to_post]
+        post_entries(self.session, specs)
+        keys = [spec.idempotency_key for spec in specs]
+        ids: dict[str, int] = {}
+        for start in range(0, len(keys), 500):
+            rows = self.session.execute(
+                select(JournalEntry.idempotency_key, JournalEntry.id).where(
+                    JournalEntry.idempotency_key.in_(keys[start : start + 500])
+                )
+            )
+            ids.update((key, id_) for key, id_ in rows)
+        for record, spec in self._to_post:
+            record.routing_entry_id = ids[spec.idempotency_key]
+            _set_status(record, RoutingStatus.ROUTED)
+        self._to_post = []
+        self.session.flush()
 
     def account_for(self, recipient: Recipient) -> str:
         if recipient not in self._recipient_accounts:
@@ -142,16 +212,17 @@ class _Router:
         return self._recipient_accounts[recipient]
 
     def record_of(self, entry: JournalEntry) -> RoutingRecord:
-        record = self.session.scalars(
-            select(RoutingRecord).where(RoutingRecord.entry_id == entry.id)
-        ).one_or_none()
+        record = self._records.get(entry.id)
         if record is not None:
             return record
-        attribution = compute_attribution(self.session, entry)
+        attribution = compute_attribution(
+            self.session,
+            entry,
+            row=self._rows.get((entry.chain_id, entry.block_hash, entry.log_index)),
+            finder=self.find_edition,
+        )
         if entry.reverses_entry_id is not None:
-            original = self.session.scalars(
-                select(RoutingRecord).where(RoutingRecord.entry_id == entry.reverses_entry_id)
-            ).one_or_none()
+            original = self._records.get(entry.reverses_entry_id)
             if original is not None:
                 attribution = Attribution(
                     original.channel,
@@ -159,9 +230,21 @@ class _Router:
                     original.artwork_id,
                     original.edition_id,
                 )
-        return record_attribution(self.session, entry, attribution)
+        record = RoutingRecord(
+            entry_id=entry.id,
+            status=RoutingStatus.PENDING,
+            channel=attribution.channel,
+            collection_id=attribution.collection_id,
+            artwork_id=attribution.artwork_id,
+            edition_id=attribution.edition_id,
+        )
+        self.session.add(record)
+        self._records[entry.id] = record
+        return record
 
     def is_reversed(self, entry_id: int) -> bool:
+        if entry_id in self._reversed:
+            return True
         return (
             self.session.scalar(
                 select(JournalEntry.id).where(JournalEntry.reverses_entry_id == entry_id)
@@ -172,11 +255,10 @@ class _Router:
     def unroute(self, entry: JournalEntry) -> None:
         """``entry`` reverses another: reverse that one's allocation too."""
         assert entry.reverses_entry_id is not None
-        original = self.session.scalars(
-            select(RoutingRecord).where(RoutingRecord.entry_id == entry.reverses_entry_id)
-        ).one_or_none()
+        original = self._records.get(entry.reverses_entry_id)
         if original is None or original.status == RoutingStatus.REVERSAL:
             return
+        self.flush()  # the original's routing entry may be in this very batch
         if original.routing_entry_id is not None and not self.is_reversed(
             original.routing_entry_id
         ):
@@ -199,7 +281,7 @@ class _Router:
             (p.account.name, p.asset.code, p.amount) for p in entry.postings
         )
         positive = {asset: amount for asset, amount in received.items() if amount > 0}
-        if self.is_reversed(entry.id):
+        if entry.id in self._reversed:  # read for the whole batch in prepare()
             _set_status(record, RoutingStatus.REVERSED)
             return
         if not positive:
@@ -212,7 +294,7 @@ class _Router:
             self.report.nothing_received += 1
             return
         target = Target(record.edition_id, record.artwork_id, record.collection_id)
-        rule = get_rule_in_force(self.session, target, entry.effective_at)
+        rule = self._rules.in_force(target, entry.effective_at)
         if rule is None:
             _set_status(record, RoutingStatus.NO_RULE)
             self.report.no_rule += 1
@@ -220,11 +302,15 @@ class _Router:
         if not self._routed_open:
             open_account(self.session, routed_account())
             self._routed_open = True
-        routing = post_entry(self.session, self.routing_spec(entry, rule, positive))
+        # Marked routed in flush(), with its routing entry (the schema requires both at once).
+        self._to_post.append((record, self.routing_spec(entry, rule, positive)))
         record.rule_id = rule.id
-        record.routing_entry_id = routing.id
-        _set_status(record, RoutingStatus.ROUTED)
         self.report.routed += 1
+
+    def describe(self, rule: SplitRule) -> str:
+        if rule.id not in self._descriptions:
+            self._descriptions[rule.id] = describe_rule(self.session, rule)
+        return self._descriptions[rule.id]
 
     def routing_spec(
         self, entry: JournalEntry, rule: SplitRule, received: Mapping[str, int]
@@ -255,7 +341,7 @@ class _Router:
             effective_at=entry.effective_at,
             description=(
                 f"Routed the proceeds received by {entry.idempotency_key} under the "
-                f"{describe_rule(self.session, rule)}"
+                f"{self.describe(rule)}"
             ),
             postings=postings,
             evidence=evidence,
@@ -288,7 +374,10 @@ def route_pending(session: Session, *, after_entry_id: int | None = None) -> Rou
             )
         )
         query = query.where(or_(unrecorded, retry))
-    for entry in session.scalars(query.order_by(JournalEntry.id)).all():
+    entries = session.scalars(query.order_by(JournalEntry.id)).all()
+    router.prepare(entries)
+    for entry in entries:
         router.route(entry)
+    router.flush()
     session.flush()
     return router.report

@@ -51,6 +51,33 @@ def get_rule_in_force(session: Session, target: Target, at: datetime) -> SplitRu
     return None
 
 
+class RuleBook:
+    """Every split rule, read once, answering get_rule_in_force's question in memory (for
+    routing many receipts at a time: the sync routes each range it books)."""
+
+    def __init__(self, session: Session) -> None:
+        self._by_scope: dict[tuple[RuleScope, int | None], list[SplitRule]] = {}
+        for rule in session.scalars(select(SplitRule)):
+            self._by_scope.setdefault((rule.scope, rule.scope_id), []).append(rule)
+        for rules in self._by_scope.values():
+            rules.sort(key=lambda r: (r.effective_from, r.version), reverse=True)
+
+    def in_force(self, target: Target, at: datetime) -> SplitRule | None:
+        """The same answer as get_rule_in_force."""
+        for scope, scope_id in (
+            (RuleScope.EDITION, target.edition_id),
+            (RuleScope.ARTWORK, target.artwork_id),
+            (RuleScope.COLLECTION, target.collection_id),
+            (RuleScope.INITIATIVE, None),
+        ):
+            if scope != RuleScope.INITIATIVE and scope_id is None:
+                continue
+            for rule in self._by_scope.get((scope, scope_id), []):
+                if rule.effective_from <= at:
+                    return rule
+        return None
+
+
 def rule_shares(rule: SplitRule) -> tuple[list[tuple[Recipient, int]], Recipient]:
     """Return the rule's shares as (recipient, bps) and its remainder recipient."""
     shares: list[tuple[Recipient, int]] = []
