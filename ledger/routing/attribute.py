@@ -8,7 +8,7 @@ entry) or, failing that, by the channel in the name of their income account.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +16,31 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.chain.book import ELEMENT, PANCAKE
-from ledger.chain.decode import ElementFill, MalformedLogError, RevenueClaim, Trade, decode_log
+from ledger.chain.decode import (
+    SIGNATURES,
+    ElementFill,
+    MalformedLogError,
+    RevenueClaim,
+    Trade,
+    decode_log,
+    topic0_of,
+)
 from ledger.models import ChainLog, Collection, EvidenceKind, JournalEntry, NftEdition
+
+# The raw logs compute_attribution reads: Trade, the four Element fills, RevenueClaim.
+ATTRIBUTED_TOPICS: tuple[str, ...] = tuple(
+    topic0_of(signature)
+    for signature in SIGNATURES
+    if signature.split("(", 1)[0]
+    in (
+        "Trade",
+        "ERC721SellOrderFilled",
+        "ERC721BuyOrderFilled",
+        "ERC1155SellOrderFilled",
+        "ERC1155BuyOrderFilled",
+        "RevenueClaim",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -28,9 +51,9 @@ class Attribution:
     edition_id: int | None = None
 
 
-def _channel_from_accounts(entry: JournalEntry) -> str | None:
-    for posting in entry.postings:
-        parts = posting.account.name.split(":")
+def _channel_from_accounts(names: Iterable[str]) -> str | None:
+    for name in names:
+        parts = name.split(":")
         if parts[0] in ("Income", "Expenses") and len(parts) >= 3:
             return parts[2]
         if parts[:2] == ["Assets", "Receivable"] and len(parts) >= 3:
@@ -58,6 +81,13 @@ def find_edition(
             NftEdition.collection_id == collection_id, NftEdition.token_id == token_id
         )
     ).all()
+    return pick_edition(collection_id, editions)
+
+
+def pick_edition(
+    collection_id: int, editions: Sequence[NftEdition]
+) -> tuple[int | None, int | None, int | None]:
+    """(collection id, artwork id, edition id) from a token's editions (see find_edition)."""
     artworks = {e.artwork_id for e in editions}
     if len(artworks) != 1:
         return collection_id, None, None
@@ -74,13 +104,16 @@ def compute_attribution(
     *,
     row: ChainLog | None = _NOT_GIVEN,
     finder: EditionFinder = find_edition,
+    accounts: Sequence[str] | None = None,
 ) -> Attribution:
     """Attribute ``entry`` from its raw chain log, or else from its account names.
 
     A caller attributing many entries passes the raw log it has already read (``row``, None
-    when there is none) and a caching ``finder``; otherwise both are looked up here.
+    when there is none), a caching ``finder`` and the entry's account names; otherwise they are
+    looked up here.
     """
-    fallback = Attribution(channel=_channel_from_accounts(entry))
+    names = accounts if accounts is not None else [p.account.name for p in entry.postings]
+    fallback = Attribution(channel=_channel_from_accounts(names))
     if entry.evidence_kind != EvidenceKind.CHAIN_LOG:
         return fallback
     if row is _NOT_GIVEN:

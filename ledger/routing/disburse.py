@@ -64,6 +64,9 @@ def record_chain_disbursements(session: Session, *, after_entry_id: int | None =
                 .where(Account.beneficiary_id.is_not(None), Account.name.startswith(PAYABLE_PREFIX))
             ),
             ~exists().where(Disbursement.entry_id == JournalEntry.id),
+            # Routing entries copy their receipt's chain evidence and credit payables: never
+            # payouts (and there is one per receipt, so skipping them in SQL matters).
+            ~JournalEntry.idempotency_key.startswith("route:"),
         )
         .order_by(JournalEntry.id)
     )

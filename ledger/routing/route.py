@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, noload
 
 from ledger.accounts import (
     PROCEEDS_PREFIXES,
@@ -39,17 +39,25 @@ from ledger.models import (
     ROUTING_TRANSITIONS,
     Account,
     Artist,
+    Asset,
     Beneficiary,
     ChainLog,
+    Collection,
     EvidenceKind,
     JournalEntry,
+    NftEdition,
     Posting,
     RoutingRecord,
     RoutingStatus,
     SplitRule,
 )
 from ledger.routing.allocate import allocate
-from ledger.routing.attribute import Attribution, compute_attribution, find_edition
+from ledger.routing.attribute import (
+    ATTRIBUTED_TOPICS,
+    Attribution,
+    compute_attribution,
+    pick_edition,
+)
 from ledger.routing.rules import (
     Recipient,
     RuleBook,
@@ -134,12 +142,26 @@ class _Router:
         self._records: dict[int, RoutingRecord] = {}
         self._reversed: set[int] = set()
         self._rows: dict[tuple[int | None, str | None, int | None], ChainLog] = {}
-        self._editions: dict[tuple[int, str, int], tuple[int | None, int | None, int | None]] = {}
+        self._catalogue: (
+            tuple[dict[tuple[int, str], int], dict[tuple[int, int], list[NftEdition]]] | None
+        ) = None
         self._to_post: list[tuple[RoutingRecord, EntrySpec]] = []
+        self._postings: dict[int, list[tuple[str, str, int]]] = {}
 
     def prepare(self, entries: Sequence[JournalEntry]) -> None:
-        """Read, in a few queries, the records, reversals and raw logs the batch needs."""
+        """Read, in a few queries, the postings, records, reversals and raw logs the batch
+        needs (postings as plain rows: ORM objects for every leg cost more than the routing)."""
         ids = [e.id for e in entries]
+        for start in range(0, len(ids), 500):
+            rows = self.session.execute(
+                select(Posting.entry_id, Account.name, Asset.code, Posting.amount)
+                .join(Account, Posting.account_id == Account.id)
+                .join(Asset, Posting.asset_id == Asset.id)
+                .where(Posting.entry_id.in_(ids[start : start + 500]))
+                .order_by(Posting.id)
+            )
+            for entry_id, account, asset, amount in rows:
+                self._postings.setdefault(entry_id, []).append((account, asset, amount))
         related = ids + [e.reverses_entry_id for e in entries if e.reverses_entry_id]
         for start in range(0, len(related), 500):
             part = related[start : start + 500]
@@ -161,17 +183,37 @@ class _Router:
         hashes = sorted({e.block_hash for e in entries if e.block_hash and e.log_index is not None})
         for start in range(0, len(hashes), 500):
             for row in self.session.scalars(
-                select(ChainLog).where(ChainLog.block_hash.in_(hashes[start : start + 500]))
+                select(ChainLog).where(
+                    ChainLog.block_hash.in_(hashes[start : start + 500]),
+                    ChainLog.topic0.in_(ATTRIBUTED_TOPICS),
+                )
             ):
                 self._rows[(row.chain_id, row.block_hash, row.log_index)] = row
+
+    def postings_of(self, entry: JournalEntry) -> list[tuple[str, str, int]]:
+        if entry.id not in self._postings:  # not prepared (a single entry): read it
+            self._postings[entry.id] = [
+                (p.account.name, p.asset.code, p.amount) for p in entry.postings
+            ]
+        return self._postings[entry.id]
 
     def find_edition(
         self, session: Session, chain_id: int, contract: str, token_id: int
     ) -> tuple[int | None, int | None, int | None]:
-        key = (chain_id, contract, token_id)
-        if key not in self._editions:
-            self._editions[key] = find_edition(session, chain_id, contract, token_id)
-        return self._editions[key]
+        """find_edition's answer from the catalogue read once (it is small next to the sales)."""
+        if self._catalogue is None:
+            collections = {
+                (c.chain_id, c.contract): c.id for c in session.scalars(select(Collection))
+            }
+            editions: dict[tuple[int, int], list[NftEdition]] = {}
+            for edition in session.scalars(select(NftEdition)):
+                editions.setdefault((edition.collection_id, edition.token_id), []).append(edition)
+            self._catalogue = (collections, editions)
+        collections, editions = self._catalogue
+        collection_id = collections.get((chain_id, contract.lower()))
+        if collection_id is None:
+            return None, None, None
+        return pick_edition(collection_id, editions.get((collection_id, token_id), []))
 
     def flush(self) -> None:
         """Post the routing entries gathered so far and link each record to its entry."""
@@ -220,6 +262,7 @@ class _Router:
             entry,
             row=self._rows.get((entry.chain_id, entry.block_hash, entry.log_index)),
             finder=self.find_edition,
+            accounts=[account for account, _, _ in self.postings_of(entry)],
         )
         if entry.reverses_entry_id is not None:
             original = self._records.get(entry.reverses_entry_id)
@@ -277,9 +320,7 @@ class _Router:
             return
         if entry.reverses_entry_id is not None:
             self.unroute(entry)
-        received = compute_received(
-            (p.account.name, p.asset.code, p.amount) for p in entry.postings
-        )
+        received = compute_received(self.postings_of(entry))
         positive = {asset: amount for asset, amount in received.items() if amount > 0}
         if entry.id in self._reversed:  # read for the whole batch in prepare()
             _set_status(record, RoutingStatus.REVERSED)
@@ -374,10 +415,14 @@ def route_pending(session: Session, *, after_entry_id: int | None = None) -> Rou
             )
         )
         query = query.where(or_(unrecorded, retry))
-    entries = session.scalars(query.order_by(JournalEntry.id)).all()
+    entries = session.scalars(
+        query.order_by(JournalEntry.id).options(noload(JournalEntry.postings))
+    ).all()
     router.prepare(entries)
     for entry in entries:
         router.route(entry)
     router.flush()
     session.flush()
+    for entry in entries:  # loaded without postings: let a later reader load them for real
+        session.expire(entry, ["postings"])
     return router.report
