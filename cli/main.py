@@ -543,6 +543,35 @@ def report(
         click.echo(f"wrote {len(built.rows)} rows to {out}")
 
 
+@main.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "beancount"]),
+    default="csv",
+    show_default=True,
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_context
+@_handle_errors
+def export(ctx: click.Context, fmt: str, out: Path) -> None:
+    """Write the whole journal, exactly and without personal data (docs/exports.md)."""
+    from ledger.exports import get_export_data, render_beancount, render_csv, render_json
+
+    settings = _settings(ctx)
+    with _session(ctx, commit=False, writer=False) as session:
+        data = get_export_data(
+            session,
+            tz=settings.tz,
+            explorer_tx_url=settings.chain.explorer_tx_url,
+            operating_currency=settings.exports.operating_currency,
+            generated_at=datetime.now(UTC),
+        )
+    render = {"csv": render_csv, "json": render_json, "beancount": render_beancount}[fmt]
+    out.write_text(render(data), encoding="utf-8")
+    click.echo(f"wrote {len(data.entries)} entries ({fmt}) to {out}")
+
+
 @main.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

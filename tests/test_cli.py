@@ -95,3 +95,15 @@ def test_labels_for_a_complete_language_and_the_check_alone(
     assert result.exit_code == 0, result.output
     assert "wrote 50 labels on 7 pages (a4-8, ru)" in result.output
     assert runner.invoke(main, ["labels", "--lang", "en"]).exit_code == 2  # no --out
+
+
+def test_export_writes_each_format(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(main, ["db", "upgrade"])
+    runner.invoke(main, ["demo", "load"])
+    for fmt in ("csv", "json", "beancount"):
+        out = tmp_path / f"journal.{fmt}"
+        result = runner.invoke(main, ["export", "--format", fmt, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.read_text(encoding="utf-8").strip()
+    assert 'option "operating_currency" "KZT"' in (tmp_path / "journal.beancount").read_text()
+    assert runner.invoke(main, ["export", "--format", "csv"]).exit_code == 2  # no --out
