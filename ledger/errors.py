@@ -56,3 +56,7 @@ class LabelError(LedgerError):
 
 class ExportError(LedgerError):
     """The journal cannot be written in the asked format (the message says why)."""
+
+
+class RateError(LedgerError):
+    """An exchange rate is malformed, unknown, or contradicts one recorded before."""
