@@ -598,6 +598,51 @@ def export(ctx: click.Context, fmt: str, out: Path) -> None:
     click.echo(f"wrote {len(data.entries)} entries ({fmt}) to {out}")
 
 
+@main.command("receipt")
+@click.option("--code", "receipt_code", default=None, help="The gift's receipt code.")
+@click.option("--person", "person_ref", default=None, help="A person's reference (p_...).")
+@click.option("--from", "start", default=None, help="With --person: first day (YYYY-MM-DD).")
+@click.option("--to", "end", default=None, help="With --person: last day (YYYY-MM-DD).")
+@click.option("--lang", type=click.Choice(["kk", "ru", "en"]), default=None)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_context
+@_handle_errors
+def receipt(
+    ctx: click.Context,
+    receipt_code: str | None,
+    person_ref: str | None,
+    start: str | None,
+    end: str | None,
+    lang: str | None,
+    out: Path,
+) -> None:
+    """Write a donor's receipt: artwork, amount, date and where the proceeds went (PDF)."""
+    from datetime import timedelta
+
+    from ledger.receipts import build_receipts, write_receipts_pdf
+
+    if (receipt_code is None) == (person_ref is None):
+        raise click.UsageError("name exactly one of --code and --person")
+    if receipt_code is not None and (start or end):
+        raise click.UsageError("--from and --to go with --person")
+    settings = _settings(ctx)
+    language = lang or settings.i18n.default_language
+    end_at = _local_date(end, settings, "--to")
+    with _session(ctx, commit=False, writer=False) as session:
+        receipts = build_receipts(
+            session,
+            tz=settings.tz,
+            lang=language,
+            fallback=settings.i18n.fallback_order,
+            receipt_code=receipt_code,
+            person_ref=person_ref,
+            start=_local_date(start, settings, "--from"),
+            end=end_at + timedelta(days=1) if end_at else None,
+        )
+    pages = write_receipts_pdf(receipts, out, lang=language)
+    click.echo(f"wrote {pages} receipt(s) ({language}) to {out}")
+
+
 @main.group()
 def rates() -> None:
     """Exchange rates into KZT or USD, for converted reports (docs/exports.md)."""

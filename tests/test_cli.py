@@ -143,3 +143,17 @@ def test_rates_add_import_and_a_converted_report(runner: CliRunner, tmp_path: Pa
     report = runner.invoke(main, ["report", "--convert", "KZT", "--format", "json"])
     assert report.exit_code == 0, report.output
     assert json.loads(report.output)["conversion"]["quote"] == "KZT"
+
+
+def test_receipt_needs_one_of_code_and_person_and_refuses_an_unknown_code(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    runner.invoke(main, ["db", "upgrade"])
+    runner.invoke(main, ["demo", "load"])
+    out = tmp_path / "r.pdf"
+    assert runner.invoke(main, ["receipt", "--out", str(out)]).exit_code == 2
+    both = ["receipt", "--code", "X", "--person", "p_1", "--out", str(out)]
+    assert runner.invoke(main, both).exit_code == 2
+    unknown = runner.invoke(main, ["receipt", "--code", "nope", "--out", str(out)])
+    assert unknown.exit_code == 1 and "no gift matches" in unknown.output
+    assert not out.exists()
