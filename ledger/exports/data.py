@@ -71,18 +71,27 @@ class ExportData:
     def decimals(self) -> dict[str, int]:
         return {asset.code: asset.decimals for asset in self.assets}
 
-    def settings_lines(self) -> list[str]:
-        """The settings and rates the export was made under, one ``name: value`` per line."""
+    def settings(self) -> dict[str, str]:
+        """The settings the export was made under, by name."""
         explorers = ", ".join(f"{k}={v}" for k, v in sorted(self.explorer_tx_url.items()))
+        return {
+            "generated_at": self.generated_at.isoformat(),
+            "reports.timezone": f"{self.timezone} (local_date column; effective_at is UTC)",
+            "chain.explorer_tx_url": explorers or "-",
+            "exports.operating_currency": self.operating_currency,
+        }
+
+    def notes(self) -> list[str]:
+        """What the amounts are, and the rates used (none: an export never converts)."""
         return [
-            f"generated_at: {self.generated_at.isoformat()}",
-            f"reports.timezone: {self.timezone} (local_date column; effective_at is UTC)",
-            f"chain.explorer_tx_url: {explorers or '-'}",
-            f"exports.operating_currency: {self.operating_currency}",
             "rates: none used; every amount is in its own asset, never converted",
             "amounts: amount_units is the exact integer in the asset's smallest unit; amount is "
             "the same value as an exact decimal with the asset's decimals",
         ]
+
+    def settings_lines(self) -> list[str]:
+        """The settings and notes as ``name: value`` lines, for a file's header."""
+        return [f"{name}: {value}" for name, value in self.settings().items()] + self.notes()
 
 
 def explorer_link(templates: Mapping[str, str], chain_id: int | None, tx_hash: str | None) -> str:

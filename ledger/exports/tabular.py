@@ -94,7 +94,7 @@ def render_json(data: ExportData) -> str:
             "exports.operating_currency": data.operating_currency,
         },
         "rates": [],
-        "notes": data.settings_lines()[4:],
+        "notes": data.notes(),
         "assets": [
             {
                 "code": a.code,
