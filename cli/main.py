@@ -505,6 +505,13 @@ def check(ctx: click.Context, with_chain: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--lang", default=None, help="Language of titles and names (kk, ru, en).")
+@click.option(
+    "--convert",
+    "quote",
+    type=click.Choice(["KZT", "USD"]),
+    default=None,
+    help="Convert each entry at the latest rate at or before its date (ledger rates).",
+)
 @click.pass_context
 @_handle_errors
 def report(
@@ -515,32 +522,172 @@ def report(
     fmt: str,
     out: Path | None,
     lang: str | None,
+    quote: str | None,
 ) -> None:
     """Print pledged, received, routed, disbursed and outstanding per asset."""
     from datetime import timedelta
 
+    from ledger.rates import get_rate_book
+    from ledger.reports.convert import Conversion, build_converted_report
     from ledger.reports.render import render_csv, render_json, render_text
     from ledger.reports.tables import Dimension, build_report
 
     settings = _settings(ctx)
     end_at = _local_date(end, settings, "--to")
+    start_at = _local_date(start, settings, "--from")
+    end_before = end_at + timedelta(days=1) if end_at else None
+    language = lang or settings.i18n.default_language
+    conversion: Conversion | None = None
     with _session(ctx, commit=False, writer=False) as session:
-        built = build_report(
-            session,
-            Dimension(dimension),
-            start=_local_date(start, settings, "--from"),
-            end=end_at + timedelta(days=1) if end_at else None,
-            lang=lang or settings.i18n.default_language,
-            fallback=settings.i18n.fallback_order,
-        )
         decimals = _decimals(session)
+        if quote is None:
+            built = build_report(
+                session,
+                Dimension(dimension),
+                start=start_at,
+                end=end_before,
+                lang=language,
+                fallback=settings.i18n.fallback_order,
+            )
+        else:
+            built, conversion = build_converted_report(
+                session,
+                Dimension(dimension),
+                get_rate_book(session, quote),
+                decimals,
+                start=start_at,
+                end=end_before,
+                lang=language,
+                fallback=settings.i18n.fallback_order,
+            )
     render = {"text": render_text, "json": render_json, "csv": render_csv}[fmt]
-    text = render(built, decimals, settings.tz)
+    text = render(built, decimals, settings.tz, conversion)
     if out is None:
         click.echo(text, nl=False)
     else:
         out.write_text(text, encoding="utf-8")
         click.echo(f"wrote {len(built.rows)} rows to {out}")
+
+
+@main.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "beancount"]),
+    default="csv",
+    show_default=True,
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_context
+@_handle_errors
+def export(ctx: click.Context, fmt: str, out: Path) -> None:
+    """Write the whole journal, exactly and without personal data (docs/exports.md)."""
+    from ledger.exports import get_export_data, render_beancount, render_csv, render_json
+
+    settings = _settings(ctx)
+    with _session(ctx, commit=False, writer=False) as session:
+        data = get_export_data(
+            session,
+            tz=settings.tz,
+            explorer_tx_url=settings.chain.explorer_tx_url,
+            operating_currency=settings.exports.operating_currency,
+            generated_at=datetime.now(UTC),
+        )
+    render = {"csv": render_csv, "json": render_json, "beancount": render_beancount}[fmt]
+    out.write_text(render(data), encoding="utf-8")
+    click.echo(f"wrote {len(data.entries)} entries ({fmt}) to {out}")
+
+
+@main.command("receipt")
+@click.option("--code", "receipt_code", default=None, help="The gift's receipt code.")
+@click.option("--person", "person_ref", default=None, help="A person's reference (p_...).")
+@click.option("--from", "start", default=None, help="With --person: first day (YYYY-MM-DD).")
+@click.option("--to", "end", default=None, help="With --person: last day (YYYY-MM-DD).")
+@click.option("--lang", type=click.Choice(["kk", "ru", "en"]), default=None)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_context
+@_handle_errors
+def receipt(
+    ctx: click.Context,
+    receipt_code: str | None,
+    person_ref: str | None,
+    start: str | None,
+    end: str | None,
+    lang: str | None,
+    out: Path,
+) -> None:
+    """Write a donor's receipt: artwork, amount, date and where the proceeds went (PDF)."""
+    from datetime import timedelta
+
+    from ledger.receipts import build_receipts, write_receipts_pdf
+
+    if (receipt_code is None) == (person_ref is None):
+        raise click.UsageError("name exactly one of --code and --person")
+    if receipt_code is not None and (start or end):
+        raise click.UsageError("--from and --to go with --person")
+    settings = _settings(ctx)
+    language = lang or settings.i18n.default_language
+    end_at = _local_date(end, settings, "--to")
+    with _session(ctx, commit=False, writer=False) as session:
+        receipts = build_receipts(
+            session,
+            tz=settings.tz,
+            lang=language,
+            fallback=settings.i18n.fallback_order,
+            receipt_code=receipt_code,
+            person_ref=person_ref,
+            start=_local_date(start, settings, "--from"),
+            end=end_at + timedelta(days=1) if end_at else None,
+        )
+    pages = write_receipts_pdf(receipts, out, lang=language)
+    click.echo(f"wrote {pages} receipt(s) ({language}) to {out}")
+
+
+@main.group()
+def rates() -> None:
+    """Exchange rates into KZT or USD, for converted reports (docs/exports.md)."""
+
+
+@rates.command("add")
+@click.option("--base", required=True, help="The asset priced, e.g. BNB.")
+@click.option("--quote", required=True, type=click.Choice(["KZT", "USD"]))
+@click.option("--rate", "rate_text", required=True, help="1 base in quote: 470.25 or 1/470.25.")
+@click.option("--source", required=True, help="Where the rate comes from.")
+@click.option("--at", "at_text", required=True, help="YYYY-MM-DD (local midnight) or ISO time.")
+@click.pass_context
+@_handle_errors
+def rates_add(
+    ctx: click.Context, base: str, quote: str, rate_text: str, source: str, at_text: str
+) -> None:
+    """Record one rate, in force from its time until a later one."""
+    from ledger.rates import add_rate, parse_instant
+
+    settings = _settings(ctx)
+    with _session(ctx) as session:
+        row, is_new = add_rate(
+            session,
+            base=base,
+            quote=quote,
+            rate=rate_text,
+            source=source,
+            observed_at=parse_instant(at_text, settings.tz),
+        )
+        shown = f"1 {base} = {row.rate} {quote} from {row.observed_at.isoformat()}"
+    click.echo(("added " if is_new else "already recorded: ") + shown)
+
+
+@rates.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+@_handle_errors
+def rates_import(ctx: click.Context, path: Path) -> None:
+    """Record every rate of a CSV (base, quote, rate, source, observed_at); all or nothing."""
+    from ledger.rates import import_rates_csv
+
+    settings = _settings(ctx)
+    with _session(ctx) as session:
+        done = import_rates_csv(session, path.read_text(encoding="utf-8"), settings.tz)
+    click.echo(f"{done.added} rates added, {done.already_known} already recorded")
 
 
 @main.command("import")

@@ -177,6 +177,17 @@ class ChainSettings(_Section):
         return value
 
 
+class ExportSettings(_Section):
+    operating_currency: str = "KZT"
+
+    @field_validator("operating_currency")
+    @classmethod
+    def _asset_code(cls, value: str) -> str:
+        if not value or len(value) > 32 or not value.isalnum():
+            raise ValueError("must be an asset code such as KZT or USD")
+        return value
+
+
 class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     paths: PathSettings = PathSettings()
@@ -186,6 +197,7 @@ class Settings(_Section):
     reports: ReportSettings = ReportSettings()
     chain: ChainSettings = ChainSettings()
     reconcile: ReconcileSettings = ReconcileSettings()
+    exports: ExportSettings = ExportSettings()
 
     @property
     def instance_dir(self) -> Path:

@@ -52,3 +52,11 @@ class LabelError(LedgerError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("; ".join(problems))
+
+
+class ExportError(LedgerError):
+    """The journal cannot be written in the asked format (the message says why)."""
+
+
+class RateError(LedgerError):
+    """An exchange rate is malformed, unknown, or contradicts one recorded before."""

@@ -78,6 +78,9 @@ NOT_PERSONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(
         ("disbursement", "method"),
         ("disbursement", "reference"),
         ("document", "sha256"),
+        # A rate and where it came from (a central bank, an exchange): no person in either.
+        ("exchange_rate", "rate"),
+        ("exchange_rate", "source"),
         ("collection", "key"),
         ("collection", "name"),
         ("collection", "standard"),

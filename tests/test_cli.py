@@ -95,3 +95,65 @@ def test_labels_for_a_complete_language_and_the_check_alone(
     assert result.exit_code == 0, result.output
     assert "wrote 50 labels on 7 pages (a4-8, ru)" in result.output
     assert runner.invoke(main, ["labels", "--lang", "en"]).exit_code == 2  # no --out
+
+
+def test_export_writes_each_format(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(main, ["db", "upgrade"])
+    runner.invoke(main, ["demo", "load"])
+    for fmt in ("csv", "json", "beancount"):
+        out = tmp_path / f"journal.{fmt}"
+        result = runner.invoke(main, ["export", "--format", fmt, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.read_text(encoding="utf-8").strip()
+    assert 'option "operating_currency" "KZT"' in (tmp_path / "journal.beancount").read_text()
+    assert runner.invoke(main, ["export", "--format", "csv"]).exit_code == 2  # no --out
+
+
+def test_rates_add_import_and_a_converted_report(runner: CliRunner, tmp_path: Path) -> None:
+    runner.invoke(main, ["db", "upgrade"])
+    runner.invoke(main, ["demo", "load"])
+    added = runner.invoke(
+        main,
+        [
+            "rates",
+            "add",
+            "--base",
+            "BNB",
+            "--quote",
+            "KZT",
+            "--rate",
+            "250000.5",
+            "--source",
+            "nbk",
+            "--at",
+            "2024-03-01",
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    assert "added 1 BNB = 250000.5 KZT" in added.output
+    path = tmp_path / "rates.csv"
+    path.write_text("base,quote,rate,source,observed_at\nUSD,KZT,470,nbk,2024-03-01\n")
+    imported = runner.invoke(main, ["rates", "import", str(path)])
+    assert imported.exit_code == 0, imported.output
+    assert "1 rates added" in imported.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("base,quote,rate,source,observed_at\nUSD,KZT,-1,nbk,2024-03-01\n")
+    refused = runner.invoke(main, ["rates", "import", str(bad)])
+    assert refused.exit_code == 1 and "line 2" in refused.output
+    report = runner.invoke(main, ["report", "--convert", "KZT", "--format", "json"])
+    assert report.exit_code == 0, report.output
+    assert json.loads(report.output)["conversion"]["quote"] == "KZT"
+
+
+def test_receipt_needs_one_of_code_and_person_and_refuses_an_unknown_code(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    runner.invoke(main, ["db", "upgrade"])
+    runner.invoke(main, ["demo", "load"])
+    out = tmp_path / "r.pdf"
+    assert runner.invoke(main, ["receipt", "--out", str(out)]).exit_code == 2
+    both = ["receipt", "--code", "X", "--person", "p_1", "--out", str(out)]
+    assert runner.invoke(main, both).exit_code == 2
+    unknown = runner.invoke(main, ["receipt", "--code", "nope", "--out", str(out)])
+    assert unknown.exit_code == 1 and "no gift matches" in unknown.output
+    assert not out.exists()

@@ -32,6 +32,7 @@ from ledger.models.journal import (
     Posting,
 )
 from ledger.models.people import Gift, Person, PersonContact
+from ledger.models.rates import ExchangeRate
 from ledger.models.routing import (
     BPS_TOTAL,
     ROUTING_TRANSITIONS,
@@ -74,6 +75,7 @@ __all__ = [
     "Document",
     "EditionStatus",
     "EvidenceKind",
+    "ExchangeRate",
     "Gift",
     "Hotline",
     "Initiative",

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ledger.reports.convert import Conversion
 from ledger.reports.tables import Report
 
 FIGURES = ("pledged", "received", "routed", "disbursed", "outstanding")
@@ -45,7 +46,70 @@ def report_records(report: Report, decimals: Mapping[str, int]) -> list[dict[str
     return records
 
 
-def render_text(report: Report, decimals: Mapping[str, int], tz: ZoneInfo) -> str:
+def conversion_lines(
+    conversion: Conversion, decimals: Mapping[str, int], tz: ZoneInfo
+) -> list[str]:
+    """Say how the figures were converted, every rate used and every amount left unconverted."""
+    lines = [
+        f"Converted into {conversion.quote}: each entry at the latest rate at or before its "
+        f"effective date; each figure rounded half to even to the smallest unit of "
+        f"{conversion.quote} once, after summing exactly.",
+        "Rates used:" if conversion.rates_used else "Rates used: none",
+    ]
+    for rate in conversion.rates_used:
+        lines.append(
+            f"  1 {rate.base} = {rate.rate} {rate.quote} from "
+            f"{rate.observed_at.astimezone(tz).isoformat()} ({rate.source})"
+        )
+    if not conversion.unconverted:
+        lines.append("Unconverted: none")
+        return lines
+    lines.append("Unconverted (no rate at the entry's date; left out of the figures above):")
+    for item in conversion.unconverted:
+        amount = format_units(item.amount, decimals.get(item.asset, 0))
+        lines.append(
+            f"  entry {item.entry_id} {item.at.astimezone(tz).date().isoformat()} "
+            f"{item.kind.value} {amount} {item.asset}"
+        )
+    return lines
+
+
+def _conversion_json(
+    conversion: Conversion, decimals: Mapping[str, int], tz: ZoneInfo
+) -> dict[str, Any]:
+    return {
+        "quote": conversion.quote,
+        "method": conversion_lines(conversion, decimals, tz)[0],
+        "rates_used": [
+            {
+                "base": r.base,
+                "quote": r.quote,
+                "rate": r.rate,
+                "source": r.source,
+                "observed_at": r.observed_at.isoformat(),
+            }
+            for r in conversion.rates_used
+        ],
+        "unconverted": [
+            {
+                "entry_id": u.entry_id,
+                "at": u.at.isoformat(),
+                "figure": u.kind.value,
+                "asset": u.asset,
+                "amount": format_units(u.amount, decimals.get(u.asset, 0)),
+                "amount_units": str(u.amount),
+            }
+            for u in conversion.unconverted
+        ],
+    }
+
+
+def render_text(
+    report: Report,
+    decimals: Mapping[str, int],
+    tz: ZoneInfo,
+    conversion: Conversion | None = None,
+) -> str:
     lines = [f"Report by {report.dimension.value}, {_period(report, tz)}"]
     header = f"{'':40} {'asset':6}" + "".join(f" {name:>24}" for name in FIGURES)
     lines.append(header)
@@ -55,25 +119,39 @@ def render_text(report: Report, decimals: Mapping[str, int], tz: ZoneInfo) -> st
         lines.append(f"{label:40} {record['asset']:6}{cells}")
     if not report.rows:
         lines.append("(nothing in this period)")
+    if conversion is not None:
+        lines.extend(["", *conversion_lines(conversion, decimals, tz)])
     return "\n".join(lines) + "\n"
 
 
-def render_json(report: Report, decimals: Mapping[str, int], tz: ZoneInfo) -> str:
-    return json.dumps(
-        {
-            "by": report.dimension.value,
-            "period": _period(report, tz),
-            "amounts": "exact decimals; *_units are integers in the asset's smallest unit",
-            "rows": report_records(report, decimals),
-        },
-        ensure_ascii=False,
-        indent=2,
-    )
+def render_json(
+    report: Report,
+    decimals: Mapping[str, int],
+    tz: ZoneInfo,
+    conversion: Conversion | None = None,
+) -> str:
+    document: dict[str, Any] = {
+        "by": report.dimension.value,
+        "period": _period(report, tz),
+        "amounts": "exact decimals; *_units are integers in the asset's smallest unit",
+        "rows": report_records(report, decimals),
+    }
+    if conversion is not None:
+        document["conversion"] = _conversion_json(conversion, decimals, tz)
+    return json.dumps(document, ensure_ascii=False, indent=2)
 
 
-def render_csv(report: Report, decimals: Mapping[str, int], tz: ZoneInfo) -> str:
+def render_csv(
+    report: Report,
+    decimals: Mapping[str, int],
+    tz: ZoneInfo,
+    conversion: Conversion | None = None,
+) -> str:
     out = io.StringIO()
     out.write(f"# report by {report.dimension.value}, {_period(report, tz)}\n")
+    if conversion is not None:
+        for line in conversion_lines(conversion, decimals, tz):
+            out.write(f"# {line}\n")
     fields = ["key", "label", "asset", *FIGURES, *(f"{name}_units" for name in FIGURES)]
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()

@@ -52,17 +52,14 @@ def _title(text: object, lang: str, fallback: Sequence[str]) -> str:
     return found.text if found is not None else "?"
 
 
-def build_report(
+def get_grouping(
     session: Session,
     dimension: Dimension,
     *,
-    start: datetime | None = None,
-    end: datetime | None = None,
     lang: str = "en",
     fallback: Sequence[str] = ("kk", "ru", "en"),
-) -> Report:
-    """Sum the journal's flows in [start, end) by ``dimension``."""
-    flows = list(iter_flows(session, until=end))
+) -> tuple[Callable[[Flow], Iterable[str]], dict[str, str]]:
+    """Return the keys a flow counts under for ``dimension``, and each key's label."""
     labels: dict[str, str] = {}
     key_fn: Callable[[Flow], Iterable[str]]
     if dimension == Dimension.TOTAL:
@@ -99,6 +96,25 @@ def build_report(
             ben = beneficiaries.get(owners.get(flow.recipient) or -1)
             return [ben.key if ben else flow.recipient]
 
+    return key_fn, labels
+
+
+def label_of(labels: dict[str, str], key: str) -> str:
+    return labels.get(key, "(no artwork)" if key == "-" else key)
+
+
+def build_report(
+    session: Session,
+    dimension: Dimension,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    lang: str = "en",
+    fallback: Sequence[str] = ("kk", "ru", "en"),
+) -> Report:
+    """Sum the journal's flows in [start, end) by ``dimension``."""
+    flows = list(iter_flows(session, until=end))
+    key_fn, labels = get_grouping(session, dimension, lang=lang, fallback=fallback)
     sums = sum_flows(flows, key_fn, start=start, end=end)
     rows = []
     for key in sorted(sums, key=lambda k: (k == "-", k)):
@@ -106,7 +122,7 @@ def build_report(
             rows.append(
                 ReportRow(
                     key,
-                    labels.get(key, "(no artwork)" if key == "-" else key),
+                    label_of(labels, key),
                     asset,
                     sums[key].by_asset[asset],
                     is_recipient=dimension == Dimension.BENEFICIARY,

@@ -3,8 +3,10 @@ hand-computed fixture; ``ledger check`` and ``ledger report`` on the result."""
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -17,6 +19,7 @@ from devchain.deploy import CREATOR_FEE_BPS, TRADING_FEE_BPS, Deployment
 from ledger.models import Disbursement, RoutingRecord, RoutingStatus
 from ledger.reports.figures import get_total_figures, sum_flows
 from ledger.reports.flows import iter_flows
+from tests.beancount_check import load_beancount_balances
 from tests.chain.conftest import SyncedLedger
 
 pytestmark = pytest.mark.chain
@@ -41,6 +44,7 @@ def test_demo_sales_synced_routed_and_disbursed_equal_the_hand_computed_totals(
     anvil_node: Anvil,
     make_ledger: Callable[..., SyncedLedger],
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     d = deployed
     initiative, buyer, next_buyer = d.accounts.initiative, d.accounts.buyer, d.accounts.seller
@@ -126,6 +130,29 @@ def test_demo_sales_synced_routed_and_disbursed_equal_the_hand_computed_totals(
     assert "no open discrepancies" in check.output
     beneficiaries = runner.invoke(main, ["report", "--by", "beneficiary", "--lang", "en"])
     assert "Almaty crisis centre (demo)" in beneficiaries.output
+
+    # The exports of the synced journal: Beancount agrees with every balance, and every chain
+    # entry in the CSV carries its explorer link.
+    exported = tmp_path / "ledger.beancount"
+    result = runner.invoke(main, ["export", "--format", "beancount", "--out", str(exported)])
+    assert result.exit_code == 0, result.output
+    decimals = {"BNB": 18, "WBNB": 18, "USDT": 18, "KZT": 2, "USD": 2}
+    assert load_beancount_balances(exported, decimals) == balances
+    monkeypatch.setenv(
+        "LEDGER_CHAIN_EXPLORER_TX_URL",
+        f'{{ "{ledger.settings.chain.chain_id}" = "https://scan.test/tx/{{hash}}" }}',
+    )
+    csv_path = tmp_path / "ledger.csv"
+    result = runner.invoke(main, ["export", "--format", "csv", "--out", str(csv_path)])
+    assert result.exit_code == 0, result.output
+    rows = list(
+        csv.DictReader(
+            line for line in csv_path.read_text().splitlines() if not line.startswith("# ")
+        )
+    )
+    chain_rows = [r for r in rows if r["evidence_kind"] == "chain_log"]
+    assert chain_rows
+    assert all(r["explorer_url"] == f"https://scan.test/tx/{r['tx_hash']}" for r in chain_rows)
 
 
 def test_check_reports_a_payout_in_an_asset_never_owed_and_a_wallet_that_diverges(
