@@ -54,15 +54,18 @@ def record_chain_disbursements(session: Session, *, after_entry_id: int | None =
     A chain payout is an entry with chain evidence that debits a beneficiary's payable and
     credits an initiative wallet. Returns how many were recorded.
     """
+    payable_postings = (
+        select(Posting.entry_id)
+        .join(Account, Posting.account_id == Account.id)
+        .where(Account.beneficiary_id.is_not(None), Account.name.startswith(PAYABLE_PREFIX))
+    )
+    if after_entry_id is not None:  # bounded, or every pass scans all routed payables
+        payable_postings = payable_postings.where(Posting.entry_id > after_entry_id)
     query = (
         select(JournalEntry)
         .where(
             JournalEntry.evidence_kind.in_([EvidenceKind.CHAIN_LOG, EvidenceKind.CHAIN_TX]),
-            JournalEntry.id.in_(
-                select(Posting.entry_id)
-                .join(Account, Posting.account_id == Account.id)
-                .where(Account.beneficiary_id.is_not(None), Account.name.startswith(PAYABLE_PREFIX))
-            ),
+            JournalEntry.id.in_(payable_postings),
             ~exists().where(Disbursement.entry_id == JournalEntry.id),
             # Routing entries copy their receipt's chain evidence and credit payables: never
             # payouts (and there is one per receipt, so skipping them in SQL matters).

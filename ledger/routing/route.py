@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session, noload
+from sqlalchemy.orm import Session, lazyload
 
 from ledger.accounts import (
     PROCEEDS_PREFIXES,
@@ -407,7 +407,14 @@ def route_pending(session: Session, *, after_entry_id: int | None = None) -> Rou
     )
     unrecorded = ~exists().where(RoutingRecord.entry_id == JournalEntry.id)
     if after_entry_id is not None:
-        query = query.where(JournalEntry.id > after_entry_id, unrecorded)
+        # Bound the subquery too, or every pass scans the whole journal's postings.
+        touches_proceeds = touches_proceeds.where(Posting.entry_id > after_entry_id)
+        query = select(JournalEntry).where(
+            JournalEntry.id.in_(touches_proceeds),
+            ~JournalEntry.idempotency_key.startswith(ROUTE_PREFIX),
+            JournalEntry.id > after_entry_id,
+            unrecorded,
+        )
     else:
         retry = JournalEntry.id.in_(
             select(RoutingRecord.entry_id).where(
@@ -416,13 +423,11 @@ def route_pending(session: Session, *, after_entry_id: int | None = None) -> Rou
         )
         query = query.where(or_(unrecorded, retry))
     entries = session.scalars(
-        query.order_by(JournalEntry.id).options(noload(JournalEntry.postings))
+        query.order_by(JournalEntry.id).options(lazyload(JournalEntry.postings))
     ).all()
     router.prepare(entries)
     for entry in entries:
         router.route(entry)
     router.flush()
     session.flush()
-    for entry in entries:  # loaded without postings: let a later reader load them for real
-        session.expire(entry, ["postings"])
     return router.report
