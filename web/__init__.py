@@ -13,6 +13,7 @@ from ledger.db import engine_from_settings, make_session_factory
 from web import database, i18n, security
 from web.artworks import bp as artworks_bp
 from web.public import bp as public_bp
+from web.transparency import bp as transparency_bp
 
 
 def _secret_key(settings: Settings) -> str:
@@ -49,4 +50,5 @@ def create_app(
     security.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(artworks_bp)
+    app.register_blueprint(transparency_bp)
     return app
