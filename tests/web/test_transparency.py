@@ -198,3 +198,14 @@ def test_downloads_hold_every_entry_and_no_personal_data(sold: FlaskClient) -> N
     raw = csv_response.get_data(as_text=True) + json.dumps(data)
     for private in (RECEIPT, OTHER_RECEIPT, "p_donor", BUYER_WALLET[2:], "statement.pdf"):
         assert private not in raw
+
+
+def test_ledger_pages_are_translated(sold: FlaskClient) -> None:
+    for lang, heading, note in (
+        ("ru", "Открытый реестр", "может увидеть любой"),
+        ("kk", "Ашық тізілім", "кез келген адам көре алады"),
+    ):
+        body = sold.get(f"/ledger?lang={lang}").get_data(as_text=True)
+        assert heading in body and note in body, lang
+        page = sold.get(f"/artworks/{VENERA}?lang={lang}").get_data(as_text=True)
+        assert note in page, lang
