@@ -11,6 +11,7 @@ from flask import Flask
 from ledger.config import Settings, load_settings
 from ledger.db import engine_from_settings, make_session_factory
 from web import database, i18n, security
+from web.api import bp as api_bp
 from web.artworks import bp as artworks_bp
 from web.public import bp as public_bp
 from web.transparency import bp as transparency_bp
@@ -51,4 +52,5 @@ def create_app(
     app.register_blueprint(public_bp)
     app.register_blueprint(artworks_bp)
     app.register_blueprint(transparency_bp)
+    app.register_blueprint(api_bp)
     return app
