@@ -19,9 +19,10 @@ from ledger.reports.public import (
     PendingTx,
     PublicLedger,
     get_artwork_transparency,
+    public_records,
 )
 from ledger.reports.render import FIGURES, format_units
-from web.transparency import MAX_QUERY, conditional, get_public_ledger, public_records
+from web.transparency import MAX_QUERY, conditional, get_public_ledger
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

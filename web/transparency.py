@@ -11,13 +11,18 @@ import csv
 import io
 import json
 from datetime import datetime
-from typing import Any
 
 from flask import Blueprint, Response, g, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from ledger.reports.public import PublicEntry, PublicLedger, build_public_ledger, get_receipt
-from ledger.reports.render import format_units
+from ledger.checkpoints import get_inclusion_proofs, get_latest_checkpoint, list_checkpoints
+from ledger.reports.public import (
+    EXPORT_FIELDS,
+    PublicLedger,
+    build_public_ledger,
+    get_receipt,
+    public_records,
+)
 from web.database import get_session, get_settings
 
 bp = Blueprint("transparency", __name__)
@@ -62,7 +67,10 @@ def conditional(body: str | bytes, mimetype: str = "text/html") -> BaseResponse:
 
 @bp.get("/ledger")
 def ledger_page() -> BaseResponse:
-    return conditional(render_template("ledger.html", ledger=get_public_ledger()))
+    checkpoint = get_latest_checkpoint(get_session())
+    return conditional(
+        render_template("ledger.html", ledger=get_public_ledger(), checkpoint=checkpoint)
+    )
 
 
 @bp.get("/ledger/tx")
@@ -86,50 +94,20 @@ def receipt() -> BaseResponse:
     code = request.form.get("code", "") if request.method == "POST" else ""
     ledger = get_public_ledger()
     found = get_receipt(get_session(), ledger, code) if code else None
+    entry_ids = sorted({sale.entry_id for sale in found.sales}) if found else []
+    proofs = [
+        proof
+        for entry_id in entry_ids
+        for proof in get_inclusion_proofs(get_session(), ledger, entry_id)
+    ]
     response = Response(
-        render_template("receipt.html", ledger=ledger, asked=bool(code), receipt=found),
+        render_template(
+            "receipt.html", ledger=ledger, asked=bool(code), receipt=found, proofs=proofs
+        ),
         mimetype="text/html",
     )
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def public_records(ledger: PublicLedger) -> list[dict[str, Any]]:
-    """Every sale and payout as plain records (no personal data): the export's rows."""
-
-    def record(entry: PublicEntry) -> dict[str, Any]:
-        art = ledger.artworks.get(entry.artwork_id or -1)
-        decimals = ledger.decimals.get(entry.asset, 0)
-        return {
-            "entry_id": entry.entry_id,
-            "date": entry.at.isoformat(),
-            "kind": entry.kind,
-            "asset": entry.asset,
-            "amount": format_units(entry.received, decimals),
-            "amount_units": str(entry.received),
-            "pledged": format_units(entry.pledged, decimals),
-            "pledged_units": str(entry.pledged),
-            "artwork": art.public_code if art else "",
-            "beneficiary": entry.beneficiary_key or "",
-            "proof": entry.proof.kind.value,
-            "chain_id": entry.proof.chain_id if entry.proof.chain_id is not None else "",
-            "tx_hash": entry.proof.tx_hash or "",
-            "bank_reference": entry.proof.reference or "",
-            "document_sha256": entry.proof.document_sha256 or "",
-            "is_reversal": entry.is_reversal,
-        }
-
-    entries = sorted(
-        [*ledger.sales, *ledger.disbursements], key=lambda e: (e.at, e.entry_id, e.kind, e.asset)
-    )
-    return [record(e) for e in entries]
-
-
-EXPORT_FIELDS = (
-    "entry_id", "date", "kind", "asset", "amount", "amount_units", "pledged", "pledged_units",
-    "artwork", "beneficiary", "proof", "chain_id", "tx_hash", "bank_reference",
-    "document_sha256", "is_reversal",
-)  # fmt: skip
 
 
 def _download(body: str, mimetype: str, filename: str) -> BaseResponse:
@@ -154,6 +132,15 @@ def entries_json() -> BaseResponse:
         {
             "amounts": "exact decimals; *_units are integers in the asset's smallest unit",
             "entries": public_records(get_public_ledger()),
+            "checkpoints": [
+                {
+                    "published_at": c.published_at.isoformat(),
+                    "tree_size": c.tree_size,
+                    "root": c.root,
+                }
+                for c in list_checkpoints(get_session())
+            ],
+            "leaf_format": "docs/checkpoints.md: SHA-256 Merkle tree (RFC 6962) over entries",
         },
         ensure_ascii=False,
         indent=1,

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -369,3 +370,43 @@ def get_receipt(session: Session, ledger: PublicLedger, code: str) -> Receipt | 
         routed=[(k, a, n) for (k, a), n in sorted(routed.items())],
         is_reversed=reversed_by is not None,
     )
+
+
+def public_records(ledger: PublicLedger) -> list[dict[str, Any]]:
+    """Every sale and payout as plain records (no personal data): the export's rows."""
+
+    def record(entry: PublicEntry) -> dict[str, Any]:
+        art = ledger.artworks.get(entry.artwork_id or -1)
+        decimals = ledger.decimals.get(entry.asset, 0)
+        return {
+            "entry_id": entry.entry_id,
+            "date": entry.at.isoformat(),
+            "kind": entry.kind,
+            "asset": entry.asset,
+            "amount": format_units(entry.received, decimals),
+            "amount_units": str(entry.received),
+            "pledged": format_units(entry.pledged, decimals),
+            "pledged_units": str(entry.pledged),
+            "artwork": art.public_code if art else "",
+            "beneficiary": entry.beneficiary_key or "",
+            "proof": entry.proof.kind.value,
+            "chain_id": entry.proof.chain_id if entry.proof.chain_id is not None else "",
+            "tx_hash": entry.proof.tx_hash or "",
+            "bank_reference": entry.proof.reference or "",
+            "document_sha256": entry.proof.document_sha256 or "",
+            "is_reversal": entry.is_reversal,
+        }
+
+    # In journal order (entry ids only grow), so the records published at one time are a
+    # prefix of those published later: see docs/checkpoints.md.
+    entries = sorted(
+        [*ledger.sales, *ledger.disbursements], key=lambda e: (e.entry_id, e.kind, e.asset)
+    )
+    return [record(e) for e in entries]
+
+
+EXPORT_FIELDS = (
+    "entry_id", "date", "kind", "asset", "amount", "amount_units", "pledged", "pledged_units",
+    "artwork", "beneficiary", "proof", "chain_id", "tx_hash", "bank_reference",
+    "document_sha256", "is_reversal",
+)  # fmt: skip
