@@ -10,9 +10,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Flask, Response, current_app, g, render_template, request
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from ledger.checkpoints import get_inclusion_proofs, get_latest_checkpoint, list_checkpoints
@@ -20,6 +25,7 @@ from ledger.reports.public import (
     EXPORT_FIELDS,
     PublicLedger,
     build_public_ledger,
+    get_ledger_version,
     get_receipt,
     public_records,
 )
@@ -32,11 +38,49 @@ PAGE_CACHE_CONTROL = "no-cache"
 MAX_QUERY = 80
 
 
+# A built ledger is reused while the database's fingerprint is unchanged, for at most this
+# long (catalogue texts edited in place are not in the fingerprint).
+CACHE_MAX_AGE_S = 60.0
+
+
+@dataclass
+class _Cached:
+    version: str
+    built_at: float
+    ledger: PublicLedger
+
+
+@dataclass
+class LedgerCache:
+    """Built public ledgers per language, shared by a worker's threads (in-process)."""
+
+    entries: dict[str, _Cached] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, session: Session, lang: str, fallback: Sequence[str]) -> PublicLedger:
+        version = get_ledger_version(session)
+        now = time.monotonic()
+        with self.lock:
+            cached = self.entries.get(lang)
+        if cached and cached.version == version and now - cached.built_at < CACHE_MAX_AGE_S:
+            return cached.ledger
+        ledger = build_public_ledger(session, lang, fallback)
+        with self.lock:
+            self.entries[lang] = _Cached(version, now, ledger)
+        return ledger
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["ledger.public_cache"] = LedgerCache()
+    app.register_blueprint(bp)
+
+
 def get_public_ledger() -> PublicLedger:
-    """The public ledger for this request, built once per request, in the visitor's language."""
+    """The public ledger in the visitor's language: built once per database change."""
     if "public_ledger" not in g:
         settings = get_settings()
-        g.public_ledger = build_public_ledger(get_session(), g.lang, settings.i18n.fallback_order)
+        cache: LedgerCache = current_app.extensions["ledger.public_cache"]
+        g.public_ledger = cache.get(get_session(), g.lang, settings.i18n.fallback_order)
     ledger: PublicLedger = g.public_ledger
     return ledger
 

@@ -410,3 +410,25 @@ EXPORT_FIELDS = (
     "artwork", "beneficiary", "proof", "chain_id", "tx_hash", "bank_reference",
     "document_sha256", "is_reversal",
 )  # fmt: skip
+
+
+def get_ledger_version(session: Session) -> str:
+    """A cheap fingerprint of everything the public ledger is built from (one query).
+
+    It changes with every new journal entry, routing record, payout, checkpoint, raw chain log
+    (pending or booked) and sync cursor move. Catalogue texts edited in place are not in it:
+    callers that cache a built ledger also bound its age.
+    """
+    parts = [
+        select(func.coalesce(func.max(JournalEntry.id), 0)),
+        select(func.coalesce(func.max(RoutingRecord.id), 0)),
+        select(func.count(RoutingRecord.id)),
+        select(func.coalesce(func.max(Disbursement.id), 0)),
+        select(func.coalesce(func.max(ChainLog.id), 0)),
+        select(func.count(ChainLog.id)).where(ChainLog.is_booked.is_(False)),
+        select(func.coalesce(func.sum(SyncCursor.booked_to), 0)),
+        select(func.coalesce(func.max(Artwork.id), 0)),
+        select(func.coalesce(func.max(Beneficiary.id), 0)),
+    ]
+    row = session.execute(select(*(p.scalar_subquery() for p in parts))).one()
+    return ":".join(str(value) for value in row)

@@ -209,3 +209,26 @@ def test_ledger_pages_are_translated(sold: FlaskClient) -> None:
         assert heading in body and note in body, lang
         page = sold.get(f"/artworks/{VENERA}?lang={lang}").get_data(as_text=True)
         assert note in page, lang
+
+
+def test_the_built_ledger_is_reused_until_the_database_changes(
+    demo_app: Flask, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import web.transparency
+
+    builds: list[str] = []
+    real = web.transparency.build_public_ledger
+
+    def counting(*args: object, **kwargs: object) -> object:
+        builds.append("built")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(web.transparency, "build_public_ledger", counting)
+    client = demo_app.test_client()
+    for _ in range(3):
+        client.get("/ledger?lang=en")
+    client.get(f"/artworks/{VENERA}?lang=en")
+    assert len(builds) == 1
+    add_sales(settings, tmp_path / "documents")
+    assert "1500 KZT" in client.get("/ledger?lang=en").get_data(as_text=True)
+    assert len(builds) == 2
