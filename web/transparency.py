@@ -56,18 +56,33 @@ class LedgerCache:
 
     entries: dict[str, _Cached] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    build_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self, session: Session, lang: str, fallback: Sequence[str]) -> PublicLedger:
         version = get_ledger_version(session)
-        now = time.monotonic()
+        cached = self._fresh(lang, version)
+        if cached is not None:
+            return cached
+        # One thread builds; the others wait for it instead of building the same thing.
+        with self.build_lock:
+            cached = self._fresh(lang, version)
+            if cached is not None:
+                return cached
+            ledger = build_public_ledger(session, lang, fallback)
+            with self.lock:
+                self.entries[lang] = _Cached(version, time.monotonic(), ledger)
+            return ledger
+
+    def _fresh(self, lang: str, version: str) -> PublicLedger | None:
         with self.lock:
             cached = self.entries.get(lang)
-        if cached and cached.version == version and now - cached.built_at < CACHE_MAX_AGE_S:
+        if (
+            cached
+            and cached.version == version
+            and time.monotonic() - cached.built_at < CACHE_MAX_AGE_S
+        ):
             return cached.ledger
-        ledger = build_public_ledger(session, lang, fallback)
-        with self.lock:
-            self.entries[lang] = _Cached(version, now, ledger)
-        return ledger
+        return None
 
 
 def init_app(app: Flask) -> None:

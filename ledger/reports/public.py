@@ -110,6 +110,8 @@ class PublicLedger:
     decimals: dict[str, int]
     recipient_of: dict[str, str]  # payable account -> beneficiary key
     flows: list[Flow] = field(repr=False, default_factory=list)
+    flows_by_artwork: dict[int | None, list[Flow]] = field(repr=False, default_factory=dict)
+    sales_by_artwork: dict[int | None, list[PublicEntry]] = field(repr=False, default_factory=dict)
 
     def recipient_key(self, account: str) -> str:
         """The beneficiary key of a payable account (an artist's share: the artist's key)."""
@@ -302,7 +304,23 @@ def build_public_ledger(
         decimals={code: dec for code, dec in session.execute(select(Asset.code, Asset.decimals))},
         recipient_of=owner_of,
         flows=flows,
+        flows_by_artwork=_group_by_artwork(flows),
+        sales_by_artwork=_sales_by_artwork(sales),
     )
+
+
+def _sales_by_artwork(sales: Iterable[PublicEntry]) -> dict[int | None, list[PublicEntry]]:
+    out: dict[int | None, list[PublicEntry]] = defaultdict(list)
+    for sale in sales:
+        out[sale.artwork_id].append(sale)
+    return dict(out)
+
+
+def _group_by_artwork(flows: Iterable[Flow]) -> dict[int | None, list[Flow]]:
+    out: dict[int | None, list[Flow]] = defaultdict(list)
+    for flow in flows:
+        out[flow.attr.artwork_id].append(flow)
+    return dict(out)
 
 
 def get_artwork_transparency(ledger: PublicLedger, artwork_id: int) -> ArtworkTransparency:
@@ -310,9 +328,7 @@ def get_artwork_transparency(ledger: PublicLedger, artwork_id: int) -> ArtworkTr
     figures = FiguresByAsset()
     per_recipient: dict[tuple[str, str], Figures] = defaultdict(Figures)
     payout_entries: set[int] = set()
-    for flow in ledger.flows:
-        if flow.attr.artwork_id != artwork_id:
-            continue
+    for flow in ledger.flows_by_artwork.get(artwork_id, []):
         figures.add(flow)
         if flow.kind in (FlowKind.ROUTED, FlowKind.DISBURSED) and flow.recipient:
             per_recipient[(ledger.recipient_key(flow.recipient), flow.asset)].add(
@@ -320,7 +336,7 @@ def get_artwork_transparency(ledger: PublicLedger, artwork_id: int) -> ArtworkTr
             )
         if flow.kind == FlowKind.DISBURSED:
             payout_entries.add(flow.entry_id)
-    entries = [s for s in ledger.sales if s.artwork_id == artwork_id]
+    entries = list(ledger.sales_by_artwork.get(artwork_id, []))
     entries += [d for d in ledger.disbursements if d.entry_id in payout_entries]
     return ArtworkTransparency(
         figures={a: figures.by_asset[a] for a in figures.assets()},
