@@ -200,7 +200,7 @@ def _free_port() -> int:
         return port
 
 
-def _start(app: str | None, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def _start(app: str | None, env: dict[str, str], port: int, probe: str) -> subprocess.Popen[bytes]:
     args = [str(Path(sys.executable).with_name("gunicorn")), "-c", str(ROOT / "gunicorn.conf.py")]
     if app:
         args.append(app)
@@ -214,7 +214,7 @@ def _start(app: str | None, env: dict[str, str], port: int) -> subprocess.Popen[
     deadline = time.monotonic() + 60
     while True:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=300).read()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=300).read()
             return process
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
@@ -261,6 +261,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
+    # Stopped with SIGTERM: still stop gunicorn and drop the database (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if not args.postgres or not shutil.which("wrk"):
         sys.exit("needs --postgres URL (or LEDGER_TEST_POSTGRES_URL) and wrk (apt install wrk)")
 
@@ -274,6 +276,7 @@ def main() -> None:
         started = time.monotonic()
         codes = _fill(url, args.artworks, args.sales)
         fill_s = time.monotonic() - started
+        print(f"filled in {fill_s:.0f} s", file=sys.stderr, flush=True)
         workdir = Path(tempfile.mkdtemp(prefix="bench-pages-"))
         script = workdir / "random.lua"
         picks = random.Random(3).sample(codes, min(200, len(codes)))
@@ -293,7 +296,7 @@ def main() -> None:
         }
         env = {k: v for k, v in env.items() if not k.startswith("LEDGER_TEST_")}
         page_port, trivial_port = _free_port(), _free_port()
-        procs.append(_start(None, env, page_port))
+        procs.append(_start(None, env, page_port, "/browser-history"))
         # Warm up: every worker builds the public ledger once, on its first request; keep
         # asking until the page comes back fast on every connection.
         warm_started = time.monotonic()
@@ -302,10 +305,11 @@ def main() -> None:
             urllib.request.urlopen(page_url, timeout=600).read()
         _wrk(page_url, args.workers * 4, 3, None)
         warm_s = time.monotonic() - warm_started
+        print(f"warmed up in {warm_s:.0f} s", file=sys.stderr, flush=True)
         page = {
             c: _wrk(f"http://127.0.0.1:{page_port}/", c, args.duration, script) for c in (32, 128)
         }
-        procs.append(_start("pages:make_trivial_app()", env, trivial_port))
+        procs.append(_start("pages:make_trivial_app()", env, trivial_port, "/"))
         trivial = {
             c: _wrk(f"http://127.0.0.1:{trivial_port}/", c, args.duration, None) for c in (32, 128)
         }
