@@ -797,3 +797,55 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     app = create_app(settings=_settings(ctx))
     click.echo(f"serving on http://{host}:{port}")
     serve_privately(app, host, port)
+
+
+@main.group()
+def checkpoint() -> None:
+    """Publish and verify Merkle roots over the public ledger (docs/checkpoints.md)."""
+
+
+@checkpoint.command("publish")
+@click.pass_context
+@_handle_errors
+def checkpoint_publish(ctx: click.Context) -> None:
+    """Store the root over every public record now, with the date; print it."""
+    from ledger.checkpoints import publish_checkpoint
+    from ledger.reports.public import build_public_ledger
+
+    with _session(ctx) as session:
+        ledger = build_public_ledger(session)
+        published = publish_checkpoint(session, ledger, datetime.now(UTC))
+        click.echo(
+            f"checkpoint {published.id}: {published.tree_size} records, root {published.root}, "
+            f"{published.published_at.isoformat()}"
+        )
+
+
+@checkpoint.command("verify")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--root", default=None, help="Also require this root (hex), e.g. from the page.")
+@click.option("--size", type=int, default=None, help="The number of records --root covers.")
+@_handle_errors
+def checkpoint_verify(path: Path, root: str | None, size: int | None) -> None:
+    """Recompute, offline, the roots of a public JSON export (/ledger/entries.json).
+
+    Exits 1 when any root listed in the file (or given with --root) does not match.
+    """
+    from ledger.checkpoints import CheckpointError, verify_export
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"cannot read {path}: {exc}") from exc
+    if root is not None:
+        entries = data.get("entries") if isinstance(data, dict) else None
+        count = size if size is not None else len(entries or [])
+        data = {"entries": entries, "checkpoints": [{"tree_size": count, "root": root}]}
+    results = verify_export(data)
+    if not results:
+        raise CheckpointError("the export lists no checkpoint; pass --root and --size")
+    for result in results:
+        verdict = "ok" if result.is_match else f"MISMATCH (computed {result.computed})"
+        click.echo(f"{result.tree_size} records, root {result.root}: {verdict}")
+    if not all(r.is_match for r in results):
+        raise CheckpointError("a root does not match the records")

@@ -71,6 +71,7 @@ NOT_PERSONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(
         ("chain_log", "topic2"),
         ("chain_log", "topic3"),
         ("chain_log", "tx_hash"),
+        ("checkpoint", "root"),
         ("collection", "contract"),
         # A bank payment reference is the proof donors check (issue: "references for bank
         # transfers"); organisers enter the bank's reference, never a person's name.

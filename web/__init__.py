@@ -10,7 +10,8 @@ from flask import Flask
 
 from ledger.config import Settings, load_settings
 from ledger.db import engine_from_settings, make_session_factory
-from web import database, i18n, security
+from web import database, i18n, security, transparency
+from web.api import bp as api_bp
 from web.artworks import bp as artworks_bp
 from web.public import bp as public_bp
 
@@ -49,4 +50,6 @@ def create_app(
     security.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(artworks_bp)
+    transparency.init_app(app)
+    app.register_blueprint(api_bp)
     return app

@@ -25,7 +25,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from ledger.catalogue.queries import get_artwork_page, has_artwork
 from ledger.catalogue.scans import record_scan
 from ledger.labels.qr import artwork_short_url, render_qr_png, render_qr_svg
+from ledger.reports.public import get_artwork_transparency
 from web.database import get_session, get_settings
+from web.transparency import get_public_ledger
 
 bp = Blueprint("artworks", __name__)
 
@@ -55,10 +57,16 @@ def page(code: str) -> BaseResponse:
     artwork = get_artwork_page(get_session(), code, g.lang, settings.i18n.fallback_order)
     if artwork is None:
         abort(404)
-    response = make_response(render_template("artwork.html", artwork=artwork, figures=None))
+    ledger = get_public_ledger()
+    ref = next((a for a in ledger.artworks.values() if a.public_code == code), None)
+    figures = get_artwork_transparency(ledger, ref.id) if ref else None
+    response = make_response(
+        render_template("artwork.html", artwork=artwork, figures=figures, ledger=ledger)
+    )
     response.headers["Cache-Control"] = PAGE_CACHE_CONTROL
     # The tag is taken over the page as rendered, so it changes with the language, the texts,
-    # the editions' status and the story's consent, and with nothing else.
+    # the editions' status, the story's consent, the figures, the pending transactions and the
+    # time of the last verification (the latest entry or booked block), and with nothing else.
     response.add_etag()
     return response.make_conditional(request)
 

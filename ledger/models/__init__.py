@@ -20,6 +20,7 @@ from ledger.models.catalogue import (
     WalletOwner,
     WalletRole,
 )
+from ledger.models.checkpoints import Checkpoint
 from ledger.models.documents import Document
 from ledger.models.journal import (
     APPEND_ONLY_TABLES,
@@ -68,6 +69,7 @@ __all__ = [
     "BeneficiaryUpdate",
     "ChainBlock",
     "ChainLog",
+    "Checkpoint",
     "Collection",
     "ConsentStatus",
     "Disbursement",

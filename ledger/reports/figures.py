@@ -61,6 +61,10 @@ class FiguresByAsset:
     def assets(self) -> list[str]:
         return sorted(a for a, f in self.by_asset.items() if not f.is_zero())
 
+    def rows(self) -> list[tuple[str, Figures]]:
+        """(asset, figures) for every asset with a non-zero figure, by asset."""
+        return [(a, self.by_asset[a]) for a in self.assets()]
+
 
 def in_period(at: datetime, start: datetime | None, end: datetime | None) -> bool:
     return (start is None or at >= start) and (end is None or at < end)

@@ -1,0 +1,450 @@
+"""The public view of the ledger: what donors and visitors may see, and nothing more.
+
+Built from the journal's flows (``iter_flows``): the four figures per asset for the initiative,
+per beneficiary and per artwork; every sale and every payout with its proof (a chain
+transaction, a bank reference, an imported statement); what the chain sync has seen but not
+booked yet (pending, never counted); and when the ledger was last verified.
+
+Never in here: wallet addresses of buyers or donors (chain logs are read only for their
+transaction hash and block), person references, receipt codes, entry descriptions (an import's
+wording is the organiser's). A receipt (``get_receipt``) shows one gift and where it went, and
+nothing that links it to another gift.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ledger.chain.decode import ElementFill, MalformedLogError, Trade, decode_log
+from ledger.models import (
+    Account,
+    Artwork,
+    Asset,
+    Beneficiary,
+    ChainBlock,
+    ChainLog,
+    Disbursement,
+    EvidenceKind,
+    Gift,
+    JournalEntry,
+    RoutingRecord,
+    SyncCursor,
+)
+from ledger.reports.figures import Figures, FiguresByAsset, sum_flows
+from ledger.reports.flows import Flow, FlowKind, iter_flows
+from ledger.reports.render import format_units
+from ledger.routing.attribute import find_edition
+
+
+class ProofKind(enum.StrEnum):
+    CHAIN = "chain"  # a transaction on a public chain: anyone can look it up
+    BANK = "bank"  # a bank transfer: the bank's reference (the statement is kept as a document)
+    STATEMENT = "statement"  # a line of an imported bank, exchange or marketplace statement
+    MANUAL = "manual"  # an organiser's entry (a cash sale at the exhibition, a correction)
+
+
+@dataclass(frozen=True)
+class Proof:
+    kind: ProofKind
+    chain_id: int | None = None
+    tx_hash: str | None = None
+    reference: str | None = None  # a bank transfer's reference
+    document_sha256: str | None = None  # the statement or bank document, by content hash
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    """One sale (what it received or pledged) or one payout, per asset, with its proof."""
+
+    entry_id: int
+    at: datetime
+    kind: str  # "sale" or "disbursement"
+    asset: str
+    received: int  # sale: received (may be 0 when only pledged); payout: the amount paid
+    pledged: int
+    artwork_id: int | None
+    beneficiary_key: str | None
+    proof: Proof
+    is_reversal: bool = False
+
+
+@dataclass(frozen=True)
+class PendingTx:
+    """A chain transaction the sync has seen whose block is not final yet: not counted."""
+
+    chain_id: int
+    tx_hash: str
+    block_number: int
+    seen_at: datetime | None
+    artwork_id: int | None
+
+
+@dataclass(frozen=True)
+class ArtworkRef:
+    id: int
+    key: str
+    public_code: str
+    title: str
+
+
+@dataclass
+class PublicLedger:
+    totals: FiguresByAsset
+    by_artwork: dict[int | None, FiguresByAsset]
+    by_beneficiary: dict[str, FiguresByAsset]  # routed and disbursed only
+    beneficiary_names: dict[str, str]
+    verified_beneficiaries: frozenset[str]
+    artworks: dict[int, ArtworkRef]
+    sales: list[PublicEntry]
+    disbursements: list[PublicEntry]
+    pending: list[PendingTx]
+    last_verified: datetime | None
+    decimals: dict[str, int]
+    recipient_of: dict[str, str]  # payable account -> beneficiary key
+    flows: list[Flow] = field(repr=False, default_factory=list)
+    flows_by_artwork: dict[int | None, list[Flow]] = field(repr=False, default_factory=dict)
+    sales_by_artwork: dict[int | None, list[PublicEntry]] = field(repr=False, default_factory=dict)
+
+    def recipient_key(self, account: str) -> str:
+        """The beneficiary key of a payable account (an artist's share: the artist's key)."""
+        return self.recipient_of.get(account) or account.rsplit(":", 1)[-1]
+
+    def show(self, amount: int, asset: str) -> str:
+        """Render an amount exactly, with its asset (``1.5 BNB``)."""
+        return f"{format_units(amount, self.decimals.get(asset, 0))} {asset}"
+
+    def find_tx(self, tx_hash: str) -> list[PublicEntry]:
+        wanted = tx_hash.strip().lower()
+        return [
+            e
+            for e in (*self.sales, *self.disbursements)
+            if e.proof.tx_hash and e.proof.tx_hash.lower() == wanted
+        ]
+
+    def find_pending_tx(self, tx_hash: str) -> list[PendingTx]:
+        wanted = tx_hash.strip().lower()
+        return [p for p in self.pending if p.tx_hash.lower() == wanted]
+
+
+@dataclass
+class ArtworkTransparency:
+    """What the artwork page shows under "Where the money goes"."""
+
+    figures: dict[str, Figures]
+    beneficiaries: list[tuple[str, str, Figures]]  # (beneficiary key, asset, figures)
+    entries: list[PublicEntry]  # its sales and the payouts that carried its money
+    pending: list[PendingTx]
+    last_verified: datetime | None
+
+    def is_empty(self) -> bool:
+        return not (self.figures or self.entries or self.pending)
+
+
+def _title(text: object, lang: str, fallback: Sequence[str]) -> str:
+    shown = getattr(text, "show", None)
+    found = shown(lang, fallback) if shown else None
+    return found.text if found is not None else "?"
+
+
+def _proof(entry: JournalEntry, bank_reference: str | None = None) -> Proof:
+    if entry.evidence_kind in (EvidenceKind.CHAIN_LOG, EvidenceKind.CHAIN_TX):
+        return Proof(ProofKind.CHAIN, chain_id=entry.chain_id, tx_hash=entry.tx_hash)
+    if bank_reference is not None:
+        return Proof(
+            ProofKind.BANK, reference=bank_reference, document_sha256=entry.document_sha256
+        )
+    if entry.evidence_kind in (EvidenceKind.IMPORT_ROW, EvidenceKind.DOCUMENT):
+        return Proof(ProofKind.STATEMENT, document_sha256=entry.document_sha256)
+    return Proof(ProofKind.MANUAL)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def get_last_verified(session: Session) -> datetime | None:
+    """Return when the ledger was last brought up to date: the latest booked block's time on
+    any chain, or the latest journal entry's booking time, whichever is later."""
+    times: list[datetime] = []
+    for cursor in session.scalars(select(SyncCursor)):
+        stamp = session.scalar(
+            select(ChainBlock.timestamp).where(
+                ChainBlock.chain_id == cursor.chain_id, ChainBlock.number == cursor.booked_to
+            )
+        )
+        if stamp is not None:
+            times.append(datetime.fromtimestamp(stamp, UTC))
+    latest = session.scalar(select(func.max(JournalEntry.created_at)))
+    if latest is not None:
+        times.append(_aware(latest))
+    return max(times) if times else None
+
+
+def list_pending(session: Session) -> list[PendingTx]:
+    """Chain transactions seen but not final (``chain_log.is_booked`` false), one per hash."""
+    out: dict[tuple[int, str], PendingTx] = {}
+    rows = session.scalars(
+        select(ChainLog)
+        .where(ChainLog.is_booked.is_(False))
+        .order_by(ChainLog.block_number, ChainLog.log_index)
+    )
+    for row in rows:
+        artwork_id = None
+        try:
+            event = decode_log(row.chain_id, row.to_raw_log())
+        except MalformedLogError:
+            event = None
+        if isinstance(event, Trade):
+            artwork_id = find_edition(session, row.chain_id, event.collection, event.token_id)[1]
+        elif isinstance(event, ElementFill):
+            artwork_id = find_edition(session, row.chain_id, event.nft_contract, event.token_id)[1]
+        key = (row.chain_id, row.tx_hash)
+        known = out.get(key)
+        if known is None or (known.artwork_id is None and artwork_id is not None):
+            seen_at = (
+                datetime.fromtimestamp(row.block_timestamp, UTC)
+                if row.block_timestamp is not None
+                else None
+            )
+            out[key] = PendingTx(row.chain_id, row.tx_hash, row.block_number, seen_at, artwork_id)
+    return list(out.values())
+
+
+def build_public_ledger(
+    session: Session, lang: str = "en", fallback: Sequence[str] = ("kk", "ru", "en")
+) -> PublicLedger:
+    """Read the whole public ledger: figures, sales, payouts, pending, last verification."""
+    flows = list(iter_flows(session))
+    entries = {e.id: e for e in session.scalars(select(JournalEntry))}
+    records = {r.entry_id: r for r in session.scalars(select(RoutingRecord))}
+    routing_entries = {r.routing_entry_id for r in records.values() if r.routing_entry_id}
+    beneficiaries = {b.id: b for b in session.scalars(select(Beneficiary))}
+    owner_of = {
+        name: beneficiaries[ben_id].key
+        for name, ben_id in session.execute(select(Account.name, Account.beneficiary_id))
+        if ben_id is not None and ben_id in beneficiaries
+    }
+
+    def recipient_key(flow: Flow) -> Iterable[str]:
+        if flow.kind not in (FlowKind.ROUTED, FlowKind.DISBURSED) or flow.recipient is None:
+            return []
+        return [owner_of.get(flow.recipient) or flow.recipient.rsplit(":", 1)[-1]]
+
+    totals = sum_flows(flows, lambda f: ["total"]).get("total", FiguresByAsset())
+    by_artwork = sum_flows(flows, lambda f: [f.attr.artwork_id])
+    by_beneficiary = sum_flows(flows, recipient_key)
+
+    # Sales: every receipt or pledge entry (not the routing entries), per asset.
+    amounts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for flow in flows:
+        if flow.entry_id in records and flow.entry_id not in routing_entries:
+            if flow.kind == FlowKind.RECEIVED:
+                amounts[(flow.entry_id, flow.asset)][0] += flow.amount
+            elif flow.kind == FlowKind.PLEDGED and flow.amount > 0:
+                amounts[(flow.entry_id, flow.asset)][1] += flow.amount
+    sales = []
+    for (entry_id, asset), (received, pledged) in sorted(amounts.items()):
+        entry = entries[entry_id]
+        sales.append(
+            PublicEntry(
+                entry_id=entry_id,
+                at=_aware(entry.effective_at),
+                kind="sale",
+                asset=asset,
+                received=received,
+                pledged=pledged,
+                artwork_id=records[entry_id].artwork_id,
+                beneficiary_key=None,
+                proof=_proof(entry),
+                is_reversal=entry.reverses_entry_id is not None,
+            )
+        )
+    disbursements = []
+    for payout, asset_code in session.execute(
+        select(Disbursement, Asset.code).join(Asset).order_by(Disbursement.id)
+    ):
+        entry = entries[payout.entry_id]
+        reference = payout.reference if payout.method.value == "bank" else None
+        disbursements.append(
+            PublicEntry(
+                entry_id=entry.id,
+                at=_aware(entry.effective_at),
+                kind="disbursement",
+                asset=asset_code,
+                received=payout.amount,
+                pledged=0,
+                artwork_id=None,
+                beneficiary_key=beneficiaries[payout.beneficiary_id].key,
+                proof=_proof(entry, reference),
+            )
+        )
+    artworks = {
+        a.id: ArtworkRef(a.id, a.key, a.public_code, _title(a.title, lang, fallback))
+        for a in session.scalars(select(Artwork).order_by(Artwork.key))
+    }
+    return PublicLedger(
+        totals=totals,
+        by_artwork=by_artwork,
+        by_beneficiary=by_beneficiary,
+        beneficiary_names={b.key: _title(b.name, lang, fallback) for b in beneficiaries.values()},
+        verified_beneficiaries=frozenset(b.key for b in beneficiaries.values() if b.is_verified),
+        artworks=artworks,
+        sales=sales,
+        disbursements=disbursements,
+        pending=list_pending(session),
+        last_verified=get_last_verified(session),
+        decimals={code: dec for code, dec in session.execute(select(Asset.code, Asset.decimals))},
+        recipient_of=owner_of,
+        flows=flows,
+        flows_by_artwork=_group_by_artwork(flows),
+        sales_by_artwork=_sales_by_artwork(sales),
+    )
+
+
+def _sales_by_artwork(sales: Iterable[PublicEntry]) -> dict[int | None, list[PublicEntry]]:
+    out: dict[int | None, list[PublicEntry]] = defaultdict(list)
+    for sale in sales:
+        out[sale.artwork_id].append(sale)
+    return dict(out)
+
+
+def _group_by_artwork(flows: Iterable[Flow]) -> dict[int | None, list[Flow]]:
+    out: dict[int | None, list[Flow]] = defaultdict(list)
+    for flow in flows:
+        out[flow.attr.artwork_id].append(flow)
+    return dict(out)
+
+
+def get_artwork_transparency(ledger: PublicLedger, artwork_id: int) -> ArtworkTransparency:
+    """Cut the public ledger down to one artwork."""
+    figures = FiguresByAsset()
+    per_recipient: dict[tuple[str, str], Figures] = defaultdict(Figures)
+    payout_entries: set[int] = set()
+    for flow in ledger.flows_by_artwork.get(artwork_id, []):
+        figures.add(flow)
+        if flow.kind in (FlowKind.ROUTED, FlowKind.DISBURSED) and flow.recipient:
+            per_recipient[(ledger.recipient_key(flow.recipient), flow.asset)].add(
+                flow.kind, flow.amount
+            )
+        if flow.kind == FlowKind.DISBURSED:
+            payout_entries.add(flow.entry_id)
+    entries = list(ledger.sales_by_artwork.get(artwork_id, []))
+    entries += [d for d in ledger.disbursements if d.entry_id in payout_entries]
+    return ArtworkTransparency(
+        figures={a: figures.by_asset[a] for a in figures.assets()},
+        beneficiaries=[(k, a, f) for (k, a), f in sorted(per_recipient.items()) if not f.is_zero()],
+        entries=sorted(entries, key=lambda e: (e.at, e.entry_id)),
+        pending=[p for p in ledger.pending if p.artwork_id == artwork_id],
+        last_verified=ledger.last_verified,
+    )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """One gift as its donor may see it: the sale, its proof, and where its money went.
+
+    Nothing here names the donor or leads to their other gifts (no person reference, no gift
+    id, no wallet).
+    """
+
+    sales: list[PublicEntry]
+    routed: list[tuple[str, str, int]]  # (beneficiary key, asset, amount routed from this gift)
+    is_reversed: bool
+
+
+def get_receipt(session: Session, ledger: PublicLedger, code: str) -> Receipt | None:
+    """Return the receipt for a gift's private code, or None when no gift has that code."""
+    code = code.strip()
+    if not code or len(code) > 40:
+        return None
+    entry_id = session.scalar(select(Gift.entry_id).where(Gift.receipt_code == code))
+    if entry_id is None:
+        return None
+    record = session.scalar(select(RoutingRecord).where(RoutingRecord.entry_id == entry_id))
+    routed: dict[tuple[str, str], int] = defaultdict(int)
+    if record is not None and record.routing_entry_id is not None:
+        for flow in ledger.flows:
+            if (
+                flow.entry_id == record.routing_entry_id
+                and flow.kind == FlowKind.ROUTED
+                and flow.recipient
+            ):
+                routed[(ledger.recipient_key(flow.recipient), flow.asset)] += flow.amount
+    reversed_by = session.scalar(
+        select(JournalEntry.id).where(JournalEntry.reverses_entry_id == entry_id)
+    )
+    return Receipt(
+        sales=[s for s in ledger.sales if s.entry_id == entry_id],
+        routed=[(k, a, n) for (k, a), n in sorted(routed.items())],
+        is_reversed=reversed_by is not None,
+    )
+
+
+def public_records(ledger: PublicLedger) -> list[dict[str, Any]]:
+    """Every sale and payout as plain records (no personal data): the export's rows."""
+
+    def record(entry: PublicEntry) -> dict[str, Any]:
+        art = ledger.artworks.get(entry.artwork_id or -1)
+        decimals = ledger.decimals.get(entry.asset, 0)
+        return {
+            "entry_id": entry.entry_id,
+            "date": entry.at.isoformat(),
+            "kind": entry.kind,
+            "asset": entry.asset,
+            "amount": format_units(entry.received, decimals),
+            "amount_units": str(entry.received),
+            "pledged": format_units(entry.pledged, decimals),
+            "pledged_units": str(entry.pledged),
+            "artwork": art.public_code if art else "",
+            "beneficiary": entry.beneficiary_key or "",
+            "proof": entry.proof.kind.value,
+            "chain_id": entry.proof.chain_id if entry.proof.chain_id is not None else "",
+            "tx_hash": entry.proof.tx_hash or "",
+            "bank_reference": entry.proof.reference or "",
+            "document_sha256": entry.proof.document_sha256 or "",
+            "is_reversal": entry.is_reversal,
+        }
+
+    # In journal order (entry ids only grow), so the records published at one time are a
+    # prefix of those published later: see docs/checkpoints.md.
+    entries = sorted(
+        [*ledger.sales, *ledger.disbursements], key=lambda e: (e.entry_id, e.kind, e.asset)
+    )
+    return [record(e) for e in entries]
+
+
+EXPORT_FIELDS = (
+    "entry_id", "date", "kind", "asset", "amount", "amount_units", "pledged", "pledged_units",
+    "artwork", "beneficiary", "proof", "chain_id", "tx_hash", "bank_reference",
+    "document_sha256", "is_reversal",
+)  # fmt: skip
+
+
+def get_ledger_version(session: Session) -> str:
+    """A cheap fingerprint of everything the public ledger is built from (one query).
+
+    It changes with every new journal entry, routing record, payout, checkpoint, raw chain log
+    (pending or booked) and sync cursor move. Catalogue texts edited in place are not in it:
+    callers that cache a built ledger also bound its age.
+    """
+    parts = [
+        select(func.coalesce(func.max(JournalEntry.id), 0)),
+        select(func.coalesce(func.max(RoutingRecord.id), 0)),
+        select(func.count(RoutingRecord.id)),
+        select(func.coalesce(func.max(Disbursement.id), 0)),
+        select(func.coalesce(func.max(ChainLog.id), 0)),
+        select(func.count(ChainLog.id)).where(ChainLog.is_booked.is_(False)),
+        select(func.coalesce(func.sum(SyncCursor.booked_to), 0)),
+        select(func.coalesce(func.max(Artwork.id), 0)),
+        select(func.coalesce(func.max(Beneficiary.id), 0)),
+    ]
+    row = session.execute(select(*(p.scalar_subquery() for p in parts))).one()
+    return ":".join(str(value) for value in row)
