@@ -130,6 +130,7 @@ class _Transient(Exception):
         super().__init__(f"{kind} from {url}: {detail}" if url else f"{kind}: {detail}")
         self.kind = kind
         self.retry_after_s = retry_after_s
+        self.is_refused = False
 
 
 # ------------------------------------------------------------------ error classification
@@ -285,7 +286,7 @@ class _Endpoint:
     url: str
     failures: int = 0  # consecutive
     cooldown_until: float = 0.0
-    refused_at: float = -1e18  # last refused or reset connection: down, not busy
+    refused_at: float = -1e18  # last refused connection: down, not busy
     head: int = -1  # highest eth_blockNumber seen
     head_checked_at: float = -1e18
     head_lock: threading.Lock = field(default_factory=threading.Lock)  # one check at a time
@@ -507,7 +508,7 @@ class RpcClient:
                     self.stats.failovers += 1
                 return
             endpoint.failures += 1
-            if fault.kind == "connection":
+            if fault.is_refused:
                 endpoint.refused_at = self._clock()
             # A refused or reset connection means the endpoint is down, not busy: move at once.
             if fault.kind == "connection" or endpoint.failures % self.failover_after == 0:
@@ -540,7 +541,12 @@ class RpcClient:
         except requests.Timeout as exc:
             raise _Transient("timeout", str(exc), url=url) from exc
         except requests.ConnectionError as exc:
-            raise _Transient("connection", str(exc), url=url) from exc
+            fault = _Transient("connection", str(exc), url=url)
+            # Refused (nothing listens: down) differs from reset (a busy or flaky peer).
+            fault.is_refused = "refused" in str(exc).lower() or isinstance(
+                exc.__context__, ConnectionRefusedError
+            )
+            raise fault from exc
         except requests.RequestException as exc:  # broken chunked body, bad encoding
             raise _Transient("truncated", str(exc), url=url) from exc
         try:
@@ -634,7 +640,7 @@ class RpcClient:
                     self._record_failure(endpoint, fault)
                     with self._lock:
                         self.stats.retries += 1
-                    if fault.kind == "connection":
+                    if fault.is_refused:
                         break
                     self._sleep(self._delay(attempt, fault))
             if not isinstance(raw, dict) or not isinstance(raw.get("number"), str):

@@ -659,7 +659,9 @@ class Syncer:
                         time.monotonic() - began,
                     )
                 )
-        header = self._header(end)
+        header = self.client.fetch_block_header(end)
+        if header is None:
+            raise _Restart  # no endpoint answers for it now: check again from the cursor
         with self.sessions() as session:
             cursor = self._cursor(session)
             if cursor.fetched_to == end:
@@ -721,7 +723,12 @@ class Syncer:
 
     def _store_pending(self, watch: Watchlist, start: int, end: int, report: SyncReport) -> None:
         """Store headers and logs of blocks above the final one, unbooked."""
-        headers = [self._header(number) for number in range(start, end + 1)]
+        headers = []
+        for number in range(start, end + 1):
+            header = self.client.fetch_block_header(number)
+            if header is None:
+                raise _Restart  # the head moved back under us (a reorg or rollback): re-check
+            headers.append(header)
         with self.sessions() as session:
             previous = session.get(ChainBlock, (self.chain_id, start - 1))
             cursor = self._cursor(session)

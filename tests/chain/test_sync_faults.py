@@ -76,6 +76,11 @@ def test_sync_through_faults_equals_a_clean_sync(
     print(f"seed {proxy.seed}: faults injected {dict(proxy.faults)}; retries {stats.retries}")
     assert report.booked_to == report.final
     assert report.head >= clean.sync().head  # the lagging endpoint did not hold it back
+    if faulty.checksum() != clean.checksum():
+        a = {e.idempotency_key: e for e in faulty.entries()}
+        b = {e.idempotency_key: e for e in clean.entries()}
+        print("DIFF missing", sorted(set(b) - set(a))[:5], "extra", sorted(set(a) - set(b))[:5])
+        print("REPORT", report)
     assert faulty.checksum() == clean.checksum()
     assert sum(proxy.faults.values()) >= 5  # the run really was faulty
     assert proxy.faults["range_limit"] + proxy.faults["result_limit"] > 0
