@@ -131,7 +131,7 @@ def test_sigkill_at_random_points_then_resume_equals_a_clean_sync(
     fresh_copy: Callable[[], SyncedLedger],
 ) -> None:
     d = deployed
-    sc.build_many_sales(d, 240, per_block=12)
+    sc.build_many_sales(d, 480, per_block=8)  # ~60 blocks: work enough for several kills
     sc.claim_revenue(d, d.accounts.initiative)
     anvil_node.rpc("anvil_mine", ["0x3"])
     clean = fresh_copy()
@@ -155,7 +155,7 @@ def test_sigkill_at_random_points_then_resume_equals_a_clean_sync(
             if time.monotonic() > deadline:
                 break
             time.sleep(0.02)
-        time.sleep(rng.uniform(0.0, 0.3))
+        time.sleep(rng.uniform(0.0, 0.15))
         if proc.poll() is not None:
             break
         proc.send_signal(signal.SIGKILL)
