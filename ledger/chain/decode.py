@@ -46,6 +46,7 @@ __all__ = [
     "decode_log",
     "decode_logs",
     "topic0_of",
+    "topic0s_named",
 ]
 
 NATIVE_TOKEN = "0x" + "ee" * 20  # Element's marker for native BNB, lower-case
@@ -449,6 +450,15 @@ SIGNATURES: dict[str, _Decoder] = {
 def topic0_of(signature: str) -> str:
     """keccak-256 of a canonical event signature, as lower-case 0x hex."""
     return "0x" + keccak(text=signature).hex()
+
+
+def topic0s_named(*names: str) -> tuple[str, ...]:
+    """The topic0 of each named event of SIGNATURES, in the order given (KeyError if unknown).
+
+    The one place other modules get topic0s from, so no signature is written twice.
+    """
+    by_name = {sig.split("(", 1)[0]: topic0_of(sig) for sig in SIGNATURES}
+    return tuple(by_name[name] for name in names)
 
 
 #: topic0 (lower-case 0x hex) -> decoder.

@@ -702,7 +702,7 @@ def _retry_after(value: str | None) -> float | None:
         return None
     value = value.strip()
     try:
-        return max(float(value), 0.0)
+        return max(float(value), 0.0)  # display-only: a delay in seconds, never money
     except ValueError:
         pass
     try:

@@ -31,37 +31,30 @@ from ledger.chain.decode import (
     TransferSingle,
     WbnbDeposit,
     WbnbWithdrawal,
-    topic0_of,
+    topic0s_named,
 )
 from ledger.chain.fetch import LogFilter
 from ledger.config import ChainSettings
 from ledger.errors import ConfigError
 from ledger.models import Asset, AssetKind, Collection, Wallet, WalletOwner
 
-TRANSFER = topic0_of("Transfer(address,address,uint256)")
-TRANSFER_SINGLE = topic0_of("TransferSingle(address,address,address,uint256,uint256)")
-TRANSFER_BATCH = topic0_of("TransferBatch(address,address,address,uint256[],uint256[])")
-DEPOSIT = topic0_of("Deposit(address,uint256)")
-WITHDRAWAL = topic0_of("Withdrawal(address,uint256)")
-MARKET_COLLECTION_EVENTS = tuple(
-    topic0_of(sig)
-    for sig in (
-        "Trade(address,uint256,address,address,uint256,uint256,bool)",
-        "AskNew(address,address,uint256,uint256)",
-        "AskUpdate(address,address,uint256,uint256)",
-        "AskCancel(address,address,uint256)",
-        "CollectionNew(address,address,address,uint256,uint256)",
-        "CollectionUpdate(address,address,address,uint256,uint256)",
-        "CollectionClose(address)",
-    )
+TRANSFER, TRANSFER_SINGLE, TRANSFER_BATCH, DEPOSIT, WITHDRAWAL, REVENUE_CLAIM = topic0s_named(
+    "Transfer", "TransferSingle", "TransferBatch", "Deposit", "Withdrawal", "RevenueClaim"
 )
-REVENUE_CLAIM = topic0_of("RevenueClaim(address,uint256)")
-_FILL = "bytes32,address,address,uint256,address,uint256,(address,uint256)[],address,uint256"
-ELEMENT_FILLS = (
-    topic0_of(f"ERC721SellOrderFilled({_FILL})"),
-    topic0_of(f"ERC721BuyOrderFilled({_FILL})"),
-    topic0_of(f"ERC1155SellOrderFilled({_FILL},uint128)"),
-    topic0_of(f"ERC1155BuyOrderFilled({_FILL},uint128)"),
+MARKET_COLLECTION_EVENTS = topic0s_named(
+    "Trade",
+    "AskNew",
+    "AskUpdate",
+    "AskCancel",
+    "CollectionNew",
+    "CollectionUpdate",
+    "CollectionClose",
+)
+ELEMENT_FILLS = topic0s_named(
+    "ERC721SellOrderFilled",
+    "ERC721BuyOrderFilled",
+    "ERC1155SellOrderFilled",
+    "ERC1155BuyOrderFilled",
 )
 
 

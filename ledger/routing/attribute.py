@@ -17,29 +17,23 @@ from sqlalchemy.orm import Session
 
 from ledger.chain.book import ELEMENT, PANCAKE
 from ledger.chain.decode import (
-    SIGNATURES,
     ElementFill,
     MalformedLogError,
     RevenueClaim,
     Trade,
     decode_log,
-    topic0_of,
+    topic0s_named,
 )
 from ledger.models import ChainLog, Collection, EvidenceKind, JournalEntry, NftEdition
 
 # The raw logs compute_attribution reads: Trade, the four Element fills, RevenueClaim.
-ATTRIBUTED_TOPICS: tuple[str, ...] = tuple(
-    topic0_of(signature)
-    for signature in SIGNATURES
-    if signature.split("(", 1)[0]
-    in (
-        "Trade",
-        "ERC721SellOrderFilled",
-        "ERC721BuyOrderFilled",
-        "ERC1155SellOrderFilled",
-        "ERC1155BuyOrderFilled",
-        "RevenueClaim",
-    )
+ATTRIBUTED_TOPICS: tuple[str, ...] = topic0s_named(
+    "Trade",
+    "ERC721SellOrderFilled",
+    "ERC721BuyOrderFilled",
+    "ERC1155SellOrderFilled",
+    "ERC1155BuyOrderFilled",
+    "RevenueClaim",
 )
 
 
