@@ -13,7 +13,10 @@ demo: install npm translations
 	$(BIN)/python -m devchain.demochain start
 	$(BIN)/ledger db upgrade
 	$(BIN)/ledger demo load
+	$(BIN)/ledger rates import ledger/demo/rates.csv
 	$(BIN)/ledger sync
+	@echo "Public site: http://127.0.0.1:$(PORT)/  Organiser console: http://127.0.0.1:$(PORT)/console/"
+	@$(BIN)/ledger users list | grep -q . || echo "No console user yet (there is no default one): $(BIN)/ledger users add NAME --role admin"
 	$(BIN)/ledger serve --port $(PORT)
 
 test: install npm translations system-deps lint typecheck pytest

@@ -22,9 +22,11 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then (jittered so they do not all restart at once).
-max_requests = 20_000
-max_requests_jitter = 2_000
+# Recycle workers now and then (jittered so they do not all restart at once), but rarely: a
+# fresh worker rebuilds the public ledger before it serves a page (seconds on a large ledger),
+# and at a few hundred pages a second 20,000 requests came round every minute. 0 never recycles.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000000"))
+max_requests_jitter = max_requests // 10
 limit_request_line = 4094
 limit_request_fields = 50
 

@@ -13,73 +13,36 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
-from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import click
 from sqlalchemy.orm import Session
 
+from cli.common import _handle_errors, _session, _settings
+from cli.people import people as people_group
 from cli.progress import ProgressPrinter
+from cli.reconcile import entry as entry_group
+from cli.reconcile import reconcile as reconcile_group
+from cli.users import users as users_group
 from ledger import migrate
+from ledger.audit import Actor, record_change
 from ledger.catalogue import load_catalogue, parse_catalogue
 from ledger.chain.lock import hold_sync_lock
 from ledger.chain.rpc import RpcClient
 from ledger.chain.sync import Syncer, SyncReport
 from ledger.chain.verify import verify_native_transfer
 from ledger.chain.watchlist import get_watchlist
-from ledger.config import Settings, load_settings
+from ledger.config import Settings
 from ledger.db import engine_from_settings, make_session_factory
-from ledger.errors import ConfigError, LabelError, LedgerError
+from ledger.errors import LabelError
 from ledger.journal import compute_journal_checksum, get_balances
 from ledger.labels import DEFAULT_PRESET, PRESETS, LabelUnit, build_labels, check_labels
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except ConfigError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-        except LedgerError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper
-
-
-def _settings(ctx: click.Context) -> Settings:
-    settings = ctx.obj.get("settings") if ctx.obj else None
-    if settings is None:
-        settings = load_settings()
-        ctx.ensure_object(dict)["settings"] = settings
-    return settings
-
-
-@contextmanager
-def _session(ctx: click.Context, *, commit: bool = True, writer: bool = True) -> Iterator[Session]:
-    """Yield one session: committed at the end, or rolled back when ``commit`` is False.
-
-    Readers pass ``writer=False`` so that on SQLite they never take the write lock.
-    """
-    engine = engine_from_settings(_settings(ctx), writer=writer)
-    session = make_session_factory(engine)()
-    try:
-        yield session
-        if commit:
-            session.commit()
-    finally:
-        session.rollback()
-        session.close()
-        engine.dispose()
+from ledger.models import ItemState
+from ledger.reconcile.inbox import collect_items
 
 
 @click.group()
@@ -137,6 +100,9 @@ def demo_load(ctx: click.Context) -> None:
 
     with _session(ctx) as session:
         report = load_demo(session)
+        if report.has_changes:
+            record_change(session, Actor.cli(), "catalogue.load", "catalogue", "demo",
+                          summary=f"demo catalogue: {report.summary()}")
     click.echo(f"demo catalogue: {report.summary()}")
 
 
@@ -155,6 +121,10 @@ def catalogue_load(ctx: click.Context, path: Path, dry_run: bool) -> None:
     parsed = parse_catalogue(path.read_text(encoding="utf-8"), path.name)
     with _session(ctx, commit=not dry_run) as session:
         report = load_catalogue(session, parsed)
+        if not dry_run and report.has_changes:
+            record_change(session, Actor.cli(), "catalogue.load", "catalogue", path.name,
+                          summary=report.summary(),
+                          after={"created": report.created, "updated": report.updated})
     for line in report.created:
         click.echo(f"+ {line}")
     for line in report.updated:
@@ -245,9 +215,21 @@ def sync(
         report = syncer.sync(from_block=from_block, to_block=to_block, repair=repair)
         printer.close()
     _print_sync_report(report)
+    _bring_into_inbox(ctx)
     if checksum:
         with _session(ctx, commit=False, writer=False) as session:
             click.echo(f"journal checksum {compute_journal_checksum(session)}")
+
+
+def _bring_into_inbox(ctx: click.Context) -> None:
+    """Put what the sync booked into the reconciliation inbox, after the sync's transactions
+    (one pass over new entries, outside the sync's hot path; ``ledger reconcile collect`` and the
+    console's inbox do the same)."""
+    with _session(ctx) as session:
+        new = collect_items(session)
+        matched = sum(1 for item in new if item.state == ItemState.MATCHED)
+    if new:
+        click.echo(f"reconciliation inbox: {len(new)} new items, {matched} matched automatically")
 
 
 @main.command("watch")
@@ -268,6 +250,8 @@ def watch(ctx: click.Context, wait_s: float, interval: float | None) -> None:
             printer.close()
             if (report.booked_to, report.fetched_to) != last or report.reorgs:
                 _print_sync_report(report)
+                if last is None or report.booked_to != last[0] or report.reorgs:
+                    _bring_into_inbox(ctx)
                 last = (report.booked_to, report.fetched_to)
             stop.wait(poll)
 
@@ -284,6 +268,10 @@ def verify_tx(ctx: click.Context, tx_hash: str) -> None:
         with _session(ctx) as session:
             watchlist = get_watchlist(session, settings.chain)
             result = verify_native_transfer(session, client, settings.chain, watchlist, tx_hash)
+            record_change(session, Actor.cli(), "chain.verify-tx", "journal_entry",
+                          result.entry_id, summary=f"booked {result.description}",
+                          after={"tx_hash": tx_hash, "asset": result.asset,
+                                 "amount": result.value, "block": result.block_number})
     finally:
         client.close()
     click.echo(
@@ -405,6 +393,8 @@ def route(ctx: click.Context) -> None:
     with _session(ctx) as session:
         report = route_pending(session)
         matched = record_chain_disbursements(session)
+        record_change(session, Actor.cli(), "routing.route", "routing_record",
+                      summary=f"{report.summary()}; {matched} chain payouts matched")
     click.echo(f"{report.summary()}; {matched} chain payouts matched")
 
 
@@ -434,7 +424,8 @@ def disburse(
     allow_overpay: bool,
 ) -> None:
     """Record a bank payout to a beneficiary: payable to disbursed, with its document."""
-    from ledger.routing.disburse import BankPayout, record_bank_disbursement
+    from ledger.manual import record_bank_payout
+    from ledger.routing.disburse import BankPayout
 
     settings = _settings(ctx)
     paid_at = _local_date(paid_on, settings, "--date")
@@ -449,8 +440,8 @@ def disburse(
         document_name=document.name,
     )
     with _session(ctx) as session:
-        done = record_bank_disbursement(
-            session, settings.documents_dir, payout, allow_overpay=allow_overpay
+        done = record_bank_payout(
+            session, settings.documents_dir, payout, Actor.cli(), allow_overpay=allow_overpay
         )
     click.echo(f"disbursement {done.id}: entry {done.entry_id}, document {done.document_sha256}")
 
@@ -598,6 +589,40 @@ def export(ctx: click.Context, fmt: str, out: Path) -> None:
     click.echo(f"wrote {len(data.entries)} entries ({fmt}) to {out}")
 
 
+@main.command("backup")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write it (default: <instance>/backups/ledger-<UTC time>.sqlite3 or .pgdump).",
+)
+@click.pass_context
+@_handle_errors
+def backup(ctx: click.Context, out: Path | None) -> None:
+    """Write a consistent backup of the database (docs/backup.md); recorded in the audit log."""
+    from ledger.audit import Actor, record_change
+    from ledger.backup import write_backup, write_instance_backup
+
+    settings = _settings(ctx)
+    if out is None:
+        written = write_instance_backup(
+            settings.database_url, settings.instance_dir, datetime.now(UTC)
+        )
+    else:
+        written = write_backup(settings.database_url, out)
+    with _session(ctx) as session:
+        record_change(
+            session,
+            Actor.cli(),
+            "backup.create",
+            "backup",
+            written.name,
+            summary=f"backup written ({written.size} bytes)",
+            after={"file": written.name, "bytes": written.size},
+        )
+    click.echo(f"wrote backup {written.path} ({written.size} bytes)")
+
+
 @main.command("receipt")
 @click.option("--code", "receipt_code", default=None, help="The gift's receipt code.")
 @click.option("--person", "person_ref", default=None, help="A person's reference (p_...).")
@@ -673,6 +698,9 @@ def rates_add(
             observed_at=parse_instant(at_text, settings.tz),
         )
         shown = f"1 {base} = {row.rate} {quote} from {row.observed_at.isoformat()}"
+        if is_new:
+            record_change(session, Actor.cli(), "rates.add", "exchange_rate", row.id,
+                          summary=shown, after={"source": source})
     click.echo(("added " if is_new else "already recorded: ") + shown)
 
 
@@ -687,6 +715,9 @@ def rates_import(ctx: click.Context, path: Path) -> None:
     settings = _settings(ctx)
     with _session(ctx) as session:
         done = import_rates_csv(session, path.read_text(encoding="utf-8"), settings.tz)
+        if done.added:
+            record_change(session, Actor.cli(), "rates.import", "exchange_rate", path.name,
+                          summary=f"{done.added} rates added from {path.name}")
     click.echo(f"{done.added} rates added, {done.already_known} already recorded")
 
 
@@ -716,8 +747,9 @@ def import_file(
     delimiter: str,
 ) -> None:
     """Preview a CSV import (what is new, duplicate, repeated, ignored, wrong); --commit it."""
-    from ledger.imports.book import ImportRejectedError, commit_import, preview_import
+    from ledger.imports.book import ImportRejectedError, preview_import
     from ledger.imports.mapping import load_mapping
+    from ledger.imports.saved import run_import
 
     settings = _settings(ctx)
     mapping = load_mapping(mapping_name)
@@ -727,12 +759,13 @@ def import_file(
     with _session(ctx, commit=do_commit) as session:
         try:
             if do_commit:
-                preview = commit_import(
+                preview = run_import(
                     session,
                     settings.documents_dir,
                     data,
                     path.name,
                     mapping,
+                    Actor.cli(),
                     confirm_repeats=confirm_repeats,
                     **options,  # type: ignore[arg-type]
                 )
@@ -815,6 +848,8 @@ def checkpoint_publish(ctx: click.Context) -> None:
     with _session(ctx) as session:
         ledger = build_public_ledger(session)
         published = publish_checkpoint(session, ledger, datetime.now(UTC))
+        record_change(session, Actor.cli(), "checkpoint.publish", "checkpoint", published.id,
+                      after={"tree_size": published.tree_size, "root": published.root})
         click.echo(
             f"checkpoint {published.id}: {published.tree_size} records, root {published.root}, "
             f"{published.published_at.isoformat()}"
@@ -849,3 +884,9 @@ def checkpoint_verify(path: Path, root: str | None, size: int | None) -> None:
         click.echo(f"{result.tree_size} records, root {result.root}: {verdict}")
     if not all(r.is_match for r in results):
         raise CheckpointError("a root does not match the records")
+
+
+main.add_command(users_group)
+main.add_command(entry_group)
+main.add_command(reconcile_group)
+main.add_command(people_group)

@@ -324,8 +324,9 @@ def play_story(d: Deployment) -> list[StoryStep]:
     The initiative (account 2) mints and lists editions of the demo collection; two collectors
     (accounts 4 and 8) buy some with BNB and some with WBNB; one ask is repriced and one
     withdrawn; a collector resells an edition (the creator fee accrues to the initiative), the
-    initiative claims its fees and moves its WBNB to the treasury (account 7), which receives
-    test USDT and pays the beneficiaries (accounts 5 and 6, 60/40 as the demo's split rule) in
+    initiative claims its fees and moves its WBNB to the treasury (account 7); edition 202,
+    withdrawn from PancakeSwap, sells on Element for test USDT, which also goes to the treasury;
+    the treasury pays the beneficiaries (accounts 5 and 6, 60/40 as the demo's split rule) in
     WBNB, USDT and native BNB. Returns the story's transactions in order.
     """
     acc = d.accounts
@@ -385,9 +386,24 @@ def play_story(d: Deployment) -> list[StoryStep]:
     rest = int(d.wbnb.functions.balanceOf(initiative).call())
     record("to treasury", scenarios.erc20_transfer(d, d.wbnb, initiative, treasury, rest))
 
-    # The treasury pays out: WBNB and USDT 60/40, and some native BNB.
+    # Edition 202, withdrawn from PancakeSwap, sells on Element for 3,000 USDT (collector B
+    # pays in the stablecoin); the initiative moves the USDT to the treasury.
     usdt = 3_000 * 10**18
-    record("USDT to treasury", scenarios.mint_stablecoin(d, d.usdt, treasury, usdt))
+    record("USDT to collector", scenarios.mint_stablecoin(d, d.usdt, collector_b, usdt))
+    record(
+        "approve USDT",
+        scenarios.approve_erc20(d, d.usdt, collector_b, d.element.address, usdt),
+    )
+    record("approve Element", scenarios.approve_all(d, nft, initiative, d.element.address))
+    record(
+        "sale 202 on Element (USDT)",
+        scenarios.element_sell_721(
+            d, initiative, collector_b, 202, payment_token=d.usdt.address, amount=usdt
+        ),
+    )
+    record("USDT to treasury", scenarios.erc20_transfer(d, d.usdt, initiative, treasury, usdt))
+
+    # The treasury pays out what was routed: WBNB and USDT 60/40, and some native BNB.
     wbnb = int(d.wbnb.functions.balanceOf(treasury).call())
     wbnb_crisis = wbnb * 6_000 // 10_000
     record(

@@ -6,11 +6,13 @@ a digit), which keeps the Beancount export a straight copy. See docs/accounts.md
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ledger.models import Wallet
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and the sync names the same few accounts per entry
 def component(text: str) -> str:
     """Turn a key or label (``crisis-centre``) into an account component (``CrisisCentre``)."""
     words = re.split(r"[^A-Za-z0-9]+", text)

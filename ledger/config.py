@@ -12,7 +12,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -60,6 +60,17 @@ class WebSettings(_Section):
     secure_cookies: bool = False
     secret_key: str = ""
     demo_banner: bool = True
+    redis_url: str = ""
+    proxy_hops: int = Field(default=0, ge=0, le=5)
+    receipt_lookups: int = Field(default=20, ge=1, le=10_000)
+    receipt_lookup_window_s: int = Field(default=600, ge=10, le=86_400)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must be empty or a redis://, rediss:// or unix:// URL")
+        return value
 
     @field_validator("public_base_url")
     @classmethod
@@ -81,6 +92,7 @@ class WebSettings(_Section):
 
 class SafetySettings(_Section):
     exit_url: str = "https://www.gismeteo.kz/"
+    hotline_stale_after_days: int = Field(default=90, ge=1, le=3650)
 
     @field_validator("exit_url")
     @classmethod
@@ -119,6 +131,7 @@ class I18nSettings(_Section):
 
 class ReportSettings(_Section):
     timezone: str = "Asia/Almaty"
+    public_approximation: Literal["", "KZT", "USD"] = "KZT"
 
     @field_validator("timezone")
     @classmethod

@@ -8,7 +8,7 @@ aggregate. PostgreSQL is used as it is.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,16 @@ def make_engine(
     return create_engine(url, echo=echo, pool_pre_ping=True)
 
 
+def make_autocommit_engine(engine: Engine, pool_size: int = 5) -> Engine:
+    """A second engine on ``engine``'s database for single read statements that need no
+    transaction: autocommit (no BEGIN or ROLLBACK round trips) and no pre-ping, so one
+    statement is one round trip. Its caller retries once on a dropped connection instead.
+    """
+    return create_engine(
+        engine.url, isolation_level="AUTOCOMMIT", pool_size=pool_size, pool_pre_ping=False
+    )
+
+
 def engine_from_settings(settings: Settings, *, writer: bool = False) -> Engine:
     """Create the engine the settings name (the embedded SQLite file by default)."""
     return make_engine(
@@ -77,6 +87,21 @@ def engine_from_settings(settings: Settings, *, writer: bool = False) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def execute_many(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run one statement written in the qmark style ("?") for many rows, at the driver level.
+
+    In the session's transaction. The bulk writes of the sync use it: SQLAlchemy's per-row
+    parameter processing cost more than the database's own work there, so callers convert
+    values themselves, with the columns' own types (``Amount.bind_converter``, ...).
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    connection.exec_driver_sql(sql, list(rows))
 
 
 @contextmanager

@@ -60,3 +60,7 @@ class ExportError(LedgerError):
 
 class RateError(LedgerError):
     """An exchange rate is malformed, unknown, or contradicts one recorded before."""
+
+
+class AccessError(LedgerError):
+    """A console user, password or second factor was refused."""

@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ledger.db import execute_many
 from ledger.errors import (
     AlreadyReversedError,
     IdempotencyConflictError,
@@ -35,6 +36,7 @@ from ledger.models import (
     JournalEntry,
     Posting,
 )
+from ledger.models.stamps import bump_stamp
 from ledger.types import UINT256_MAX, Amount, UTCDateTime, check_amount, exact_sum
 
 MAX_KEY_LENGTH = 200
@@ -258,8 +260,16 @@ def post_entries(session: Session, specs: Sequence[EntrySpec]) -> int:
     IdempotencyConflictError; an invalid spec raises before any row is inserted. Rows go in with
     two multi-row INSERTs instead of one ORM flush per entry.
     """
+    return len(post_new_entries(session, specs))
+
+
+def post_new_entries(session: Session, specs: Sequence[EntrySpec]) -> dict[str, int]:
+    """post_entries, returning the ids of the entries it inserted, by idempotency key.
+
+    Raises what post_entries raises.
+    """
     if not specs:
-        return 0
+        return {}
     hashes: dict[str, str] = {}
     for spec in specs:
         if spec.evidence.kind == EvidenceKind.REVERSAL:
@@ -290,7 +300,7 @@ def post_entries(session: Session, specs: Sequence[EntrySpec]) -> int:
             existing[spec.idempotency_key] = hashes[spec.idempotency_key]
             new.append(spec)
     if not new:
-        return 0
+        return {}
     names = {p.account for spec in new for p in spec.postings}
     codes = {p.asset for spec in new for p in spec.postings}
     account_ids = {
@@ -309,12 +319,13 @@ def post_entries(session: Session, specs: Sequence[EntrySpec]) -> int:
         raise InvalidEntryError(f"unknown asset {code!r}")
     # Driver-level executemany with values converted once by the columns' own types: Core's
     # per-row parameter processing cost more than the inserts themselves on big syncs.
-    connection = session.connection()
-    dialect = connection.dialect
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    dialect = session.connection().dialect
     to_time = UTCDateTime().process_bind_param
-    to_amount = Amount().process_bind_param
+    to_amount = Amount.bind_converter(dialect)
     now = to_time(datetime.now(UTC), dialect)
+    # Every id the inserts below take is above this one (ids only grow), so the new entries'
+    # ids are read back with one range query instead of one IN list per 500 keys.
+    before = session.scalar(select(func.max(JournalEntry.id))) or 0
     entry_rows = []
     for spec in new:
         ev = spec.evidence
@@ -336,29 +347,31 @@ def post_entries(session: Session, specs: Sequence[EntrySpec]) -> int:
                 now,
             )
         )
-    connection.exec_driver_sql(_ENTRY_INSERT.replace("?", marker), entry_rows)
-    ids_by_key: dict[str, int] = {}
-    new_keys = [spec.idempotency_key for spec in new]
-    for start in range(0, len(new_keys), 500):
-        rows = connection.execute(
-            select(JournalEntry.idempotency_key, JournalEntry.id).where(
-                JournalEntry.idempotency_key.in_(new_keys[start : start + 500])
-            )
+    execute_many(session, _ENTRY_INSERT, entry_rows)
+    new_keys = {spec.idempotency_key for spec in new}
+    ids_by_key = {
+        key: id_
+        for key, id_ in session.execute(
+            select(JournalEntry.idempotency_key, JournalEntry.id).where(JournalEntry.id > before)
         )
-        ids_by_key.update((key, id_) for key, id_ in rows)
+        if key in new_keys  # another writer's entries may be in the range too
+    }
     posting_rows = [
         (
             ids_by_key[spec.idempotency_key],
             account_ids[p.account],
             asset_ids[p.asset],
-            to_amount(check_amount(p.amount), dialect),
+            to_amount(check_amount(p.amount)),
             p.memo,
         )
         for spec in new
         for p in spec.postings
     ]
-    connection.exec_driver_sql(_POSTING_INSERT.replace("?", marker), posting_rows)
-    return len(new)
+    execute_many(session, _POSTING_INSERT, posting_rows)
+    # Bulk inserts bypass the ORM's flush hook: bump the public stamp here, in the same
+    # transaction (see ledger.models.stamps: it orders concurrent writers' commits).
+    bump_stamp(session)
+    return ids_by_key
 
 
 def reverse_entry(

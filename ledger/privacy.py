@@ -30,17 +30,26 @@ PRIVATE_COLUMNS: frozenset[tuple[str, str]] = frozenset(
         ("gift", "receipt_code"),
         # Uploaded file names are whatever the organiser's computer called the file.
         ("document", "filename"),
-        # A beneficiary's report back stays private until publishing is built (it will be public
-        # only while is_published is true; move these to a conditional group then).
-        ("beneficiary_update", "text"),
-        ("beneficiary_update", "used_for"),
+        # The console's accounts and its audit log are for organisers, admins and auditors only:
+        # usernames are often real names, and before/after values can hold any catalogue field.
+        ("console_user", "username"),
+        ("console_user", "password_hash"),
+        ("console_user", "totp_secret"),
+        ("audit_log", "actor"),
+        ("audit_log", "summary"),
+        ("audit_log", "before"),
+        ("audit_log", "after"),
+        ("audit_log", "target_id"),
     }
 )
 
-# Public only while the story's consent is given and its own flag (the value) is true.
+# Public only while the flag (the value) is true (for a story: and its consent is given).
 CONDITIONAL_COLUMNS: dict[tuple[str, str], str] = {
     ("story", "subject_name"): "is_subject_name_public",
     ("story", "consent_statement"): "is_consent_statement_public",
+    # A beneficiary's report back: public only once an organiser publishes it.
+    ("beneficiary_update", "text"): "is_published",
+    ("beneficiary_update", "used_for"): "is_published",
 }
 
 # Nothing personal: catalogue texts, chain data, codes, ledger wording (which never names a
@@ -48,6 +57,10 @@ CONDITIONAL_COLUMNS: dict[tuple[str, str], str] = {
 NOT_PERSONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(
     {
         ("account", "description"),
+        ("audit_log", "action"),
+        ("audit_log", "target_type"),
+        ("audit_log", "via"),
+        ("console_user", "role"),
         ("account", "name"),
         ("artist", "key"),
         ("artwork", "dimensions_text"),
@@ -71,6 +84,7 @@ NOT_PERSONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(
         ("chain_log", "topic2"),
         ("chain_log", "topic3"),
         ("chain_log", "tx_hash"),
+        ("change_stamp", "name"),  # "public": the name of a counter, no data
         ("checkpoint", "root"),
         ("collection", "contract"),
         # A bank payment reference is the proof donors check (issue: "references for bank
@@ -113,6 +127,8 @@ NOT_PERSONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(
         ("sync_cursor", "fetched_hash"),
         ("sync_cursor", "filters_hash"),
         ("sync_cursor", "halted_reason"),
+        # A sync pass's error: a node's message, with RPC URLs cut to their host (no API key).
+        ("sync_run", "error"),
         ("text_variant", "lang"),
         ("text_variant", "status"),
         # Texts carry their own publication rule: a story's summary and content note are
@@ -121,5 +137,22 @@ NOT_PERSONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(
         ("wallet", "address"),
         ("wallet", "owner"),
         ("wallet", "role"),
+        # The reconciliation inbox: states, fixed reasons and references to ledger rows
+        # ("disbursement:12", a transaction hash, a statement's SHA-256 and row); the history
+        # names who acted by console user id only.
+        ("reconcile_item", "source"),
+        ("reconcile_item", "state"),
+        ("reconcile_item", "reason"),
+        ("reconcile_item", "match_kind"),
+        ("reconcile_item", "match_ref"),
+        ("reconcile_event", "via"),
+        ("reconcile_event", "from_state"),
+        ("reconcile_event", "to_state"),
+        ("reconcile_event", "reason"),
+        ("reconcile_event", "match_kind"),
+        ("reconcile_event", "match_ref"),
+        # Saved column mappings: column names and account names of a CSV format.
+        ("import_mapping", "name"),
+        ("import_mapping", "toml"),
     }
 )

@@ -8,6 +8,7 @@ Sums use :func:`exact_sum`, which stays exact on both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, NewType
@@ -57,11 +58,13 @@ class Amount(TypeDecorator[int]):
     def process_bind_param(self, value: int | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        check_amount(value)
-        if dialect.name == "sqlite":
-            return str(value)
+        return self.bind_converter(dialect)(check_amount(value))
+
+    @staticmethod
+    def bind_converter(dialect: Dialect) -> Callable[[int], Any]:
+        """What a checked amount is bound as on ``dialect`` (for driver-level bulk writes)."""
         # Decimal(int) is exact whatever the context precision; arithmetic would not be.
-        return Decimal(value)
+        return str if dialect.name == "sqlite" else Decimal
 
     def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
         if value is None:

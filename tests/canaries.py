@@ -14,14 +14,17 @@ from sqlalchemy.orm import Session
 from ledger.journal import EntrySpec, PostingSpec, open_account, post_entry
 from ledger.models import (
     Artwork,
+    AuditLog,
     Base,
     Beneficiary,
     BeneficiaryUpdate,
     ConsentStatus,
+    ConsoleUser,
     Document,
     Gift,
     Person,
     PersonContact,
+    Role,
     Story,
     TextSet,
     TextVariant,
@@ -105,18 +108,40 @@ def seed_canaries(session: Session) -> Canaries:
     session.add(document)
     beneficiary = session.scalars(select(Beneficiary)).first()
     assert beneficiary is not None
+    unpublished_update = BeneficiaryUpdate(
+        beneficiary_id=beneficiary.id,
+        reported_on=datetime.now(UTC).date(),
+        language="en",
+        text="placeholder",
+        used_for="placeholder",
+        document_sha256=document.sha256,
+    )
+    session.add(unpublished_update)
+    # A published report back: shown on the ledger page, its document downloadable.
     session.add(
         BeneficiaryUpdate(
             beneficiary_id=beneficiary.id,
             reported_on=datetime.now(UTC).date(),
             language="en",
-            text="placeholder",
-            used_for="placeholder",
-            document_sha256=document.sha256,
+            text="Published report: rent of the shelter for three months.",
+            used_for="shelter rent",
+            is_published=True,
         )
     )
+    session.add(ConsoleUser(username="placeholder", role=Role.ADMIN, password_hash="x",
+                            totp_secret="x", failed_logins=0, session_version=1,
+                            must_change_password=False))
+    session.flush()
+    # The audit log is append-only: its canaries go in with the row.
+    audit_values = {
+        column: canaries.new(f"audit_log.{column}")
+        for table, column in sorted(PRIVATE_COLUMNS) if table == "audit_log"
+    }
+    session.add(AuditLog(via="cli", action="canary", target_type="canary", **audit_values))
     session.flush()
     for table_name, column_name in sorted(PRIVATE_COLUMNS):
+        if table_name == "audit_log":
+            continue
         table = Base.metadata.tables[table_name]
         (key,) = table.primary_key.columns
         ids = list(session.scalars(select(key)))
@@ -131,8 +156,14 @@ def seed_canaries(session: Session) -> Canaries:
     assert len(stories) >= 3
     flags_off, withdrawn, summary_hidden = stories[:3]
     # A shown story whose other public flags are off: those fields stay hidden.
+    story_conditions = {k: v for k, v in CONDITIONAL_COLUMNS.items() if k[0] == "story"}
     for (table_name, column_name), flag in CONDITIONAL_COLUMNS.items():
-        assert table_name == "story"
+        assert table_name in ("story", "beneficiary_update"), table_name
+        if table_name == "beneficiary_update":
+            # The unpublished report back holds the canaries; a published one is shown.
+            setattr(unpublished_update, flag, False)
+            setattr(unpublished_update, column_name, canaries.new(f"unpublished {column_name}"))
+            continue
         setattr(flags_off, flag, False)
         setattr(flags_off, column_name, canaries.new(f"story.{column_name} with {flag} off"))
     # A story whose summary is not public: nothing of it is shown, whatever the other flags say.
@@ -140,7 +171,7 @@ def seed_canaries(session: Session) -> Canaries:
     withdrawn.consent_status = ConsentStatus.WITHDRAWN
     withdrawn.consent_withdrawn_at = datetime.now(UTC)
     for story, why in ((summary_hidden, "summary not public"), (withdrawn, "consent withdrawn")):
-        for (_table, column_name), flag in CONDITIONAL_COLUMNS.items():
+        for (_table, column_name), flag in story_conditions.items():
             setattr(story, flag, True)
             setattr(story, column_name, canaries.new(f"story.{column_name}, {why}"))
         story.is_summary_public = story is withdrawn

@@ -157,3 +157,18 @@ def test_receipt_needs_one_of_code_and_person_and_refuses_an_unknown_code(
     unknown = runner.invoke(main, ["receipt", "--code", "nope", "--out", str(out)])
     assert unknown.exit_code == 1 and "no gift matches" in unknown.output
     assert not out.exists()
+
+
+def test_cli_changes_are_in_the_audit_log(runner: CliRunner, instance_dir: Path) -> None:
+    import sqlite3
+
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(main, ["demo", "load"]).exit_code == 0
+    assert runner.invoke(main, ["demo", "load"]).exit_code == 0  # no change, no record
+    added = runner.invoke(main, ["rates", "add", "--base", "BNB", "--quote", "KZT", "--rate",
+                                 "300000", "--source", "test desk", "--at", "2026-11-20"])
+    assert added.exit_code == 0, added.output
+    assert runner.invoke(main, ["route"]).exit_code == 0
+    with sqlite3.connect(instance_dir / "ledger.sqlite3") as conn:
+        rows = conn.execute("SELECT via, action FROM audit_log ORDER BY id").fetchall()
+    assert rows == [("cli", "catalogue.load"), ("cli", "rates.add"), ("cli", "routing.route")]

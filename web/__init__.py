@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ledger.config import Settings, load_settings
 from ledger.db import engine_from_settings, make_session_factory
-from web import database, i18n, security, transparency
+from web import console, database, i18n, security, transparency
 from web.api import bp as api_bp
 from web.artworks import bp as artworks_bp
 from web.public import bp as public_bp
@@ -50,6 +51,13 @@ def create_app(
     security.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(artworks_bp)
-    transparency.init_app(app)
+    transparency.init_app(app, settings, engine)
     app.register_blueprint(api_bp)
+    console.init_app(app)
+    # The public receipt lookup changes nothing and must not give visitors a session cookie.
+    console.csrf.exempt("web.transparency.receipt")
+    if settings.web.proxy_hops:
+        # Behind that many proxies, the visitor's address is theirs in X-Forwarded-For: used
+        # only to tell visitors apart for a rate limit (web.ratelimit), never written.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.web.proxy_hops)  # type: ignore[method-assign]
     return app

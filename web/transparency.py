@@ -8,28 +8,39 @@ lookup or total by wallet; the pages say plainly that a chain transaction is pub
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import threading
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import Blueprint, Flask, Response, current_app, g, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, render_template, request
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from ledger.checkpoints import get_inclusion_proofs, get_latest_checkpoint, list_checkpoints
+from ledger.config import Settings
+from ledger.db import make_autocommit_engine
+from ledger.documents import read_document
+from ledger.errors import LedgerError
+from ledger.reports.flows import FlowBook, update_flow_book
 from ledger.reports.public import (
     EXPORT_FIELDS,
     PublicLedger,
     build_public_ledger,
+    compile_ledger_version_sql,
+    format_ledger_version,
     get_ledger_version,
     get_receipt,
+    is_published_document,
     public_records,
 )
 from web.database import get_session, get_settings
+from web.ratelimit import RateLimit
+from web.store import Store, make_store
 
 bp = Blueprint("transparency", __name__)
 
@@ -38,28 +49,82 @@ PAGE_CACHE_CONTROL = "no-cache"
 MAX_QUERY = 80
 
 
-# A built ledger is reused while the database's fingerprint is unchanged, for at most this
-# long (catalogue texts edited in place are not in the fingerprint).
-CACHE_MAX_AGE_S = 60.0
-
-
 @dataclass
 class _Cached:
     version: str
-    built_at: float
     ledger: PublicLedger
+
+
+class VersionReader:
+    """Reads the database's fingerprint for a request in as few round trips as possible.
+
+    On PostgreSQL the statement, compiled once, runs on its own autocommit engine without the
+    pool's pre-ping: one round trip per request instead of several (pre-ping, BEGIN, the query,
+    ROLLBACK); a dropped connection is retried once instead of pinged every time. Elsewhere
+    (the embedded SQLite file) it runs in the request's session.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        is_postgres = engine.dialect.name == "postgresql"
+        self.engine = make_autocommit_engine(engine) if is_postgres else None
+        self.sql = compile_ledger_version_sql(engine.dialect)
+
+    def read(self, session: Callable[[], Session]) -> str:
+        if self.engine is None:
+            return get_ledger_version(session())
+        try:
+            return self._read(self.engine)
+        except _Dropped:
+            return self._read(self.engine)  # the pool has dropped that connection: once more
+
+    def _read(self, engine: Engine) -> str:
+        # The driver's own cursor: SQLAlchemy's Connection would cost more than the query.
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self.sql)
+                row = cursor.fetchone()
+            except engine.dialect.loaded_dbapi.Error as exc:
+                if engine.dialect.is_disconnect(exc, connection.dbapi_connection, cursor):
+                    connection.invalidate(exc)
+                    raise _Dropped from exc
+                raise
+            finally:
+                cursor.close()
+        finally:
+            connection.close()
+        assert row is not None  # a SELECT of scalar subqueries: always one row
+        return format_ledger_version(row)
+
+
+class _Dropped(Exception):
+    """The server closed the reader's connection (a restart, an idle timeout)."""
 
 
 @dataclass
 class LedgerCache:
-    """Built public ledgers per language, shared by a worker's threads (in-process)."""
+    """Built public ledgers per language, shared by a worker's threads (in-process: a built
+    ledger is a large Python object; what several hosts share are the rendered pages, in
+    ``web.store``).
 
+    A ledger is reused while the database's fingerprint (``get_ledger_version``) is unchanged,
+    and only then: the fingerprint covers catalogue texts and consent too, so there is no
+    age limit and nothing older than the database is ever served.
+    """
+
+    approximate_in: str = ""
     entries: dict[str, _Cached] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     build_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The journal's flows, shared by the languages and extended with new entries when that is
+    # exactly what a replay would give (``update_flow_book``); only touched under build_lock.
+    flow_book: FlowBook | None = None
 
-    def get(self, session: Session, lang: str, fallback: Sequence[str]) -> PublicLedger:
-        version = get_ledger_version(session)
+    def get(
+        self, session: Session, lang: str, fallback: Sequence[str], version: str | None = None
+    ) -> PublicLedger:
+        version = version or get_ledger_version(session)
         cached = self._fresh(lang, version)
         if cached is not None:
             return cached
@@ -68,26 +133,64 @@ class LedgerCache:
             cached = self._fresh(lang, version)
             if cached is not None:
                 return cached
-            ledger = build_public_ledger(session, lang, fallback)
+            book, self.flow_book = self.flow_book, None  # dropped if an update fails halfway
+            book, _ = update_flow_book(session, book)
+            ledger = build_public_ledger(session, lang, fallback, self.approximate_in, book)
+            self.flow_book = book
             with self.lock:
-                self.entries[lang] = _Cached(version, time.monotonic(), ledger)
+                self.entries[lang] = _Cached(version, ledger)
+            _freeze_long_lived_objects()
             return ledger
 
     def _fresh(self, lang: str, version: str) -> PublicLedger | None:
         with self.lock:
             cached = self.entries.get(lang)
-        if (
-            cached
-            and cached.version == version
-            and time.monotonic() - cached.built_at < CACHE_MAX_AGE_S
-        ):
-            return cached.ledger
-        return None
+        return cached.ledger if cached and cached.version == version else None
 
 
-def init_app(app: Flask) -> None:
-    app.extensions["ledger.public_cache"] = LedgerCache()
+def _freeze_long_lived_objects() -> None:
+    """Keep the cyclic garbage collector off the built ledgers (millions of objects).
+
+    A full collection walks every tracked object, and with a built ledger held one came every
+    few hundred requests and made the slow tail of the artwork page (docs/benchmarks.md).
+    Frozen objects are skipped. Before
+    freezing, what an earlier freeze kept (a ledger just replaced) goes back to the collector
+    and one full collection frees it, so a replaced ledger is not kept for ever; that walk is
+    paid once per build, not once every few hundred requests.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
+def init_app(app: Flask, settings: Settings, engine: Engine) -> None:
+    app.extensions["ledger.version_reader"] = VersionReader(engine)
+    app.extensions["ledger.public_cache"] = LedgerCache(
+        approximate_in=settings.reports.public_approximation
+    )
+    app.extensions["ledger.store"] = make_store(settings.web.redis_url)
+    app.extensions["ledger.receipt_limit"] = RateLimit(
+        app.extensions["ledger.store"],
+        "receipt",
+        settings.web.receipt_lookups,
+        settings.web.receipt_lookup_window_s,
+    )
     app.register_blueprint(bp)
+
+
+def get_store() -> Store:
+    """The app's shared store (Redis when configured, else this process's memory)."""
+    store: Store = current_app.extensions["ledger.store"]
+    return store
+
+
+def get_version() -> str:
+    """The database's fingerprint for this request (read once per request)."""
+    if "ledger_version" not in g:
+        reader: VersionReader = current_app.extensions["ledger.version_reader"]
+        g.ledger_version = reader.read(get_session)
+    version: str = g.ledger_version
+    return version
 
 
 def get_public_ledger() -> PublicLedger:
@@ -95,7 +198,9 @@ def get_public_ledger() -> PublicLedger:
     if "public_ledger" not in g:
         settings = get_settings()
         cache: LedgerCache = current_app.extensions["ledger.public_cache"]
-        g.public_ledger = cache.get(get_session(), g.lang, settings.i18n.fallback_order)
+        g.public_ledger = cache.get(
+            get_session(), g.lang, settings.i18n.fallback_order, get_version()
+        )
     ledger: PublicLedger = g.public_ledger
     return ledger
 
@@ -148,9 +253,13 @@ def find_tx() -> BaseResponse:
 def receipt() -> BaseResponse:
     """A donor's receipt by its private code.
 
-    POST, so the code stays out of the address bar, the history and any server log.
+    POST, so the code stays out of the address bar, the history and any server log. Lookups
+    are rate-limited per visitor (``web.ratelimit``: no address is kept) against guessing.
     """
-    code = request.form.get("code", "") if request.method == "POST" else ""
+    code = request.form.get("code", "").strip() if request.method == "POST" else ""
+    limit: RateLimit = current_app.extensions["ledger.receipt_limit"]
+    if code and not limit.is_allowed(request.remote_addr or ""):
+        abort(429)
     ledger = get_public_ledger()
     found = get_receipt(get_session(), ledger, code) if code else None
     entry_ids = sorted({sale.entry_id for sale in found.sales}) if found else []
@@ -172,6 +281,34 @@ def receipt() -> BaseResponse:
 def _download(body: str, mimetype: str, filename: str) -> BaseResponse:
     response = conditional(body.encode("utf-8"), mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+_DOCUMENT_TYPES = ((b"%PDF-", "application/pdf", "pdf"), (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+                   (b"\xff\xd8\xff", "image/jpeg", "jpg"))
+
+
+@bp.get("/ledger/reports/<sha256>")
+def update_document(sha256: str) -> BaseResponse:
+    """The document of a published report back: a download, only while it is published, and
+    only as a PDF or image type (anything else is sent as opaque bytes)."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        abort(404)
+    session = get_session()
+    if not is_published_document(session, sha256):
+        abort(404)
+    try:
+        data = read_document(session, get_settings().documents_dir, sha256)
+    except (LedgerError, OSError):
+        abort(404)
+    mimetype, extension = "application/octet-stream", "bin"
+    for magic, kind, ext in _DOCUMENT_TYPES:
+        if data.startswith(magic):
+            mimetype, extension = kind, ext
+    response = BaseResponse(data, mimetype=mimetype)
+    filename = f"report-{sha256[:12]}.{extension}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-cache"
     return response
 
 

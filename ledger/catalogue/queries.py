@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ledger.models import (
     Artwork,
+    ArtworkImage,
     EditionStatus,
     Hotline,
     Initiative,
@@ -135,6 +136,12 @@ def get_artwork_page(
         editions=[EditionCard(e.edition_number, e.edition_size, e.status) for e in art.editions],
         story=_public_story(art.story, lang, fallback),
     )
+
+
+def is_uploaded_image(session: Session, path: str) -> bool:
+    """True while some artwork shows the image stored at ``path``."""
+    query = select(ArtworkImage.id).where(ArtworkImage.path == path)
+    return session.scalars(query).first() is not None
 
 
 def has_artwork(session: Session, public_code: str) -> bool:

@@ -147,14 +147,23 @@ class _Transaction:
         return False
 
     def add(self, position: LogPosition, description: str, *legs: tuple[str, str, int]) -> None:
-        if any(amount for _, _, amount in legs):
-            self.booking.entries.append(_entry(position, self.at, description, legs))
+        for _, _, amount in legs:
+            if amount:
+                self.booking.entries.append(_entry(position, self.at, description, legs))
+                return
 
-    def edition(self, contract: str, token_id: int, **change: object) -> None:
+    def edition(
+        self,
+        contract: str,
+        token_id: int,
+        *,
+        status: EditionStatus | None = None,
+        holder: str | None = None,
+    ) -> None:
         collection_id = self.watch.collections.get(contract)
         if collection_id is not None:
             self.booking.edition_changes.append(
-                EditionChange(collection_id, token_id, **change)  # type: ignore[arg-type]
+                EditionChange(collection_id, token_id, status, holder)
             )
 
     # -- PancakeSwap ------------------------------------------------------------------

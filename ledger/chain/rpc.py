@@ -621,16 +621,22 @@ class RpcClient:
 
     def _freshest(self, tag: str) -> Any:
         """The highest answer to a head tag among the endpoints: a load-balanced or lagging
-        endpoint must not hold the sync behind the chain. Up to three tries per endpoint
-        (transient faults back off as in :meth:`request`); one that keeps failing is skipped
-        and the answers already in hand stand; None when none answered."""
+        endpoint must not hold the sync behind the chain. An endpoint benched after transient
+        faults is still asked (a head read is cheap, and skipping the healthy endpoint would
+        leave a lagging one's lower answer to stand); the endpoint with the highest known head
+        gets up to ``max_attempts`` tries, the others three (transient faults back off as in
+        :meth:`request`). One that keeps failing is skipped and the answers already in hand
+        stand; None when none answered."""
         best: Any = None
+        with self._lock:
+            highest = max(e.head for e in self._endpoints)
         for endpoint in self._endpoints:
             now = self._clock()
-            if endpoint.cooldown_until > now or now - endpoint.refused_at < self.cooldown_s:
-                continue  # benched, or its connection was just refused: down, not behind
+            if now - endpoint.refused_at < self.cooldown_s:
+                continue  # its connection was just refused: down, not behind
+            tries = self.max_attempts if endpoint.head >= highest else 3
             raw = None
-            for attempt in range(1, 4):
+            for attempt in range(1, tries + 1):
                 try:
                     raw = self._send(endpoint, "eth_getBlockByNumber", [tag, False])
                     break

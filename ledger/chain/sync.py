@@ -21,12 +21,15 @@ transaction as the rows it covers and is never ahead of them.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,10 +38,12 @@ from ledger.chain.book import Booking, EditionChange, FeeSchedule, book_transact
 from ledger.chain.decode import CollectionSettings, DecodedEvent, decode_log
 from ledger.chain.fetch import LogChunk, RangeSizer, iter_log_chunks
 from ledger.chain.rpc import BlockHeader, RpcClient
+from ledger.chain.status import record_sync_run
 from ledger.chain.watchlist import MARKET_COLLECTION_EVENTS, Watchlist, get_watchlist
 from ledger.config import ChainSettings
+from ledger.db import execute_many
 from ledger.errors import LedgerError
-from ledger.journal import open_account, post_entries, reverse_entry
+from ledger.journal import open_account, post_new_entries, reverse_entry
 from ledger.models import (
     EDITION_TRANSITIONS,
     Account,
@@ -141,6 +146,68 @@ def _log_row(log: Mapping[str, Any], event: DecodedEvent, booked: bool = False) 
     )
 
 
+@dataclass(frozen=True)
+class _DecodedRange:
+    """A range's relevant logs decoded, and their chain_log rows as a first read stores them
+    (already booked, in the same transaction)."""
+
+    events: list[tuple[Mapping[str, Any], DecodedEvent]]
+    booked_rows: list[tuple[Any, ...]]
+
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def _decoded_ahead(
+    items: Iterator[_T], work: Callable[[_T], _R], depth: int = 2
+) -> Iterator[tuple[_T, _R]]:
+    """Yield ``(item, work(item))`` in order, with ``work`` done on a thread up to ``depth``
+    items ahead of the consumer.
+
+    The backfill decodes the next ranges while the current one is written: the database
+    driver releases the GIL, so decoding overlaps the writes. An error from ``items`` or
+    ``work`` is raised where its item would have been yielded. When the consumer stops
+    early, the thread stops and closes ``items`` (which cancels fetches not started).
+    """
+    results: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(entry: Any) -> bool:
+        while not stop.is_set():
+            try:
+                results.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if not put((item, work(item))):
+                    return
+        finally:
+            put(done)  # after an error too: the consumer reads it from the future
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-decode")
+    producer = pool.submit(run)
+    try:
+        while True:
+            entry = results.get()
+            if entry is done:
+                producer.result()  # raises what stopped the producer, if anything
+                return
+            yield entry
+    finally:
+        stop.set()
+        pool.shutdown(wait=True)
+
+
 class Syncer:
     """Sync one chain into the ledger. Owns its transactions (it is the edge, like the CLI)."""
 
@@ -177,12 +244,24 @@ class Syncer:
         Raises SyncHaltedError when an earlier pass halted (unless ``repair``),
         DeepReorgError when a booked block was reorganised, SyncError and RpcError kinds.
         """
-        for _ in range(10):
-            try:
-                return self._pass(from_block, to_block, repair, include_pending)
-            except _Restart:
-                continue
-        raise SyncError("the chain kept reorganising during ten attempts at one pass")
+        started_at, began = datetime.now(UTC), time.monotonic()
+        try:
+            for _ in range(10):
+                try:
+                    report = self._pass(from_block, to_block, repair, include_pending)
+                except _Restart:
+                    continue
+                record_sync_run(
+                    self.sessions, self.chain_id, started_at, time.monotonic() - began, report
+                )
+                return report
+            raise SyncError("the chain kept reorganising during ten attempts at one pass")
+        except LedgerError as exc:
+            # The status page shows the last error: record it, then fail as before.
+            record_sync_run(
+                self.sessions, self.chain_id, started_at, time.monotonic() - began, None, exc
+            )
+            raise
 
     # ------------------------------------------------------------------ one pass
 
@@ -466,6 +545,10 @@ class Syncer:
                 out.append((log, event))
         return out
 
+    def _decode_range(self, watch: Watchlist, chunk: LogChunk) -> _DecodedRange:
+        decoded = self._decode_relevant(watch, chunk.logs)
+        return _DecodedRange(decoded, [_log_row(log, e, booked=True) for log, e in decoded])
+
     def _timestamp(self, log: Mapping[str, Any]) -> int:
         raw = log.get("blockTimestamp")
         if isinstance(raw, str):
@@ -503,14 +586,24 @@ class Syncer:
         specs = [spec for b in bookings for spec in b.entries]
         self._open_accounts(session, {p.account for spec in specs for p in spec.postings})
         last_id = session.scalar(select(func.max(JournalEntry.id))) or 0
-        posted = post_entries(session, specs)
-        if posted:
+        ids = post_new_entries(session, specs)
+        if ids:
+            # The router attributes receipts from their raw logs: hand it the ones decoded here.
+            events = {
+                (e.position.chain_id, e.position.block_hash, e.position.log_index): e
+                for _, e in decoded
+            }
             # Proceeds are routed when received, in the same transaction as the receipt, and a
             # payout to a beneficiary's wallet is matched as a disbursement.
-            route_pending(session, after_entry_id=last_id)
+            postings = {
+                ids[spec.idempotency_key]: [(p.account, p.asset, p.amount) for p in spec.postings]
+                for spec in specs
+                if spec.idempotency_key in ids
+            }
+            route_pending(session, after_entry_id=last_id, events=events, postings=postings)
             record_chain_disbursements(session, after_entry_id=last_id)
         self._apply_edition_changes(session, [c for b in bookings for c in b.edition_changes])
-        return posted
+        return len(ids)
 
     def _book_group(
         self,
@@ -535,15 +628,26 @@ class Syncer:
         if not changes:
             return
         keys = {(c.collection_id, c.token_id) for c in changes}
-        editions: dict[tuple[int, int], list[NftEdition]] = defaultdict(list)
-        for collection_id in {k[0] for k in keys}:
-            token_ids = [k[1] for k in keys if k[0] == collection_id]
-            for edition in session.scalars(
-                select(NftEdition).where(
-                    NftEdition.collection_id == collection_id, NftEdition.token_id.in_(token_ids)
+        # Which changed tokens are editions of the catalogue, from plain rows (most tokens a
+        # range touches are not, and an IN list of every token id costs more to compile than
+        # the query): only those are loaded as objects.
+        ids = [
+            id_
+            for id_, collection_id, token_id in session.execute(
+                select(NftEdition.id, NftEdition.collection_id, NftEdition.token_id).where(
+                    NftEdition.collection_id.in_({k[0] for k in keys})
                 )
+            )
+            if (collection_id, token_id) in keys
+        ]
+        editions: dict[tuple[int, int], list[NftEdition]] = defaultdict(list)
+        for start in range(0, len(ids), 500):
+            for edition in session.scalars(
+                select(NftEdition)
+                .where(NftEdition.id.in_(ids[start : start + 500]))
+                .order_by(NftEdition.id)
             ):
-                editions[(collection_id, edition.token_id)].append(edition)
+                editions[(edition.collection_id, edition.token_id)].append(edition)
         for change in changes:
             for edition in editions.get((change.collection_id, change.token_id), []):
                 if change.holder is not None:
@@ -624,11 +728,7 @@ class Syncer:
         SQLite and PostgreSQL): the ORM's bulk path with RETURNING was quadratic here, and even
         Core's per-row parameter processing cost more than the database's own work.
         """
-        if not rows:
-            return
-        connection = session.connection()
-        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        connection.exec_driver_sql(_LOG_INSERT.replace("?", marker), rows)
+        execute_many(session, _LOG_INSERT, rows)
 
     def _backfill(
         self, watch: Watchlist, fees: FeeSchedule, start: int, end: int, report: SyncReport
@@ -644,8 +744,8 @@ class Syncer:
             sizer=self.sizer,
             concurrency=self.chain.concurrency,
         )
-        for chunk in chunks:
-            self._store_final_chunk(watch, fees, chunk, report)
+        for chunk, decoded in _decoded_ahead(chunks, lambda c: self._decode_range(watch, c)):
+            self._store_final_chunk(watch, fees, chunk, decoded, report)
             logs_seen += len(chunk.logs)
             if self.on_progress:
                 self.on_progress(
@@ -678,16 +778,22 @@ class Syncer:
             session.commit()
 
     def _store_final_chunk(
-        self, watch: Watchlist, fees: FeeSchedule, chunk: LogChunk, report: SyncReport
+        self,
+        watch: Watchlist,
+        fees: FeeSchedule,
+        chunk: LogChunk,
+        decoded_range: _DecodedRange,
+        report: SyncReport,
     ) -> None:
-        decoded = self._decode_relevant(watch, chunk.logs)
+        """Store, book and route one final range, and advance the cursor: one transaction."""
+        decoded = decoded_range.events
         with self.sessions() as session:
             cursor = self._cursor(session)
             before = self._count_stored(session, chunk.from_block, chunk.to_block)
             if before == 0:
                 # The usual case: nothing of this range was stored before. The rows go in
                 # already marked booked and are booked from memory, in this same transaction.
-                self._insert_logs(session, [_log_row(log, e, booked=True) for log, e in decoded])
+                self._insert_logs(session, decoded_range.booked_rows)
                 report.logs_stored += len(decoded)
                 report.entries_posted += self._book(session, watch, fees, decoded)
             else:

@@ -21,6 +21,7 @@ from ledger.models.catalogue import (
     WalletRole,
 )
 from ledger.models.checkpoints import Checkpoint
+from ledger.models.console import AuditLog, ConsoleUser, Role
 from ledger.models.documents import Document
 from ledger.models.journal import (
     APPEND_ONLY_TABLES,
@@ -34,6 +35,16 @@ from ledger.models.journal import (
 )
 from ledger.models.people import Gift, Person, PersonContact
 from ledger.models.rates import ExchangeRate
+from ledger.models.reconcile import (
+    RECONCILE_TRANSITIONS,
+    FailReason,
+    ImportMapping,
+    ItemSource,
+    ItemState,
+    MatchKind,
+    ReconcileEvent,
+    ReconcileItem,
+)
 from ledger.models.routing import (
     BPS_TOTAL,
     ROUTING_TRANSITIONS,
@@ -47,7 +58,15 @@ from ledger.models.routing import (
     SplitShare,
 )
 from ledger.models.scans import ScanCount
-from ledger.models.sync import ChainBlock, ChainLog, SyncCursor
+from ledger.models.stamps import ChangeStamp
+from ledger.models.sync import (
+    RAW_LOG_COLUMNS,
+    ChainBlock,
+    ChainLog,
+    SyncCursor,
+    SyncRun,
+    raw_log,
+)
 from ledger.models.text import LANGUAGES, ShownText, TextSet, TextVariant, VariantStatus
 
 __all__ = [
@@ -55,6 +74,8 @@ __all__ = [
     "BPS_TOTAL",
     "EDITION_TRANSITIONS",
     "LANGUAGES",
+    "RAW_LOG_COLUMNS",
+    "RECONCILE_TRANSITIONS",
     "ROUTING_TRANSITIONS",
     "Account",
     "AccountType",
@@ -64,28 +85,39 @@ __all__ = [
     "ArtworkImage",
     "Asset",
     "AssetKind",
+    "AuditLog",
     "Base",
     "Beneficiary",
     "BeneficiaryUpdate",
     "ChainBlock",
     "ChainLog",
+    "ChangeStamp",
     "Checkpoint",
     "Collection",
     "ConsentStatus",
+    "ConsoleUser",
     "Disbursement",
     "DisbursementMethod",
     "Document",
     "EditionStatus",
     "EvidenceKind",
     "ExchangeRate",
+    "FailReason",
     "Gift",
     "Hotline",
+    "ImportMapping",
     "Initiative",
+    "ItemSource",
+    "ItemState",
     "JournalEntry",
+    "MatchKind",
     "NftEdition",
     "Person",
     "PersonContact",
     "Posting",
+    "ReconcileEvent",
+    "ReconcileItem",
+    "Role",
     "RoutingRecord",
     "RoutingStatus",
     "RuleScope",
@@ -95,6 +127,7 @@ __all__ = [
     "SplitShare",
     "Story",
     "SyncCursor",
+    "SyncRun",
     "TextSet",
     "TextVariant",
     "TokenStandard",
@@ -102,4 +135,5 @@ __all__ = [
     "Wallet",
     "WalletOwner",
     "WalletRole",
+    "raw_log",
 ]

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ledger.models.base import Base, str_enum, utcnow
 from ledger.types import Amount
 
-APPEND_ONLY_TABLES = ("journal_entry", "posting")
+APPEND_ONLY_TABLES = ("journal_entry", "posting", "audit_log", "reconcile_event")
 
 
 class AssetKind(enum.StrEnum):

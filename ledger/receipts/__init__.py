@@ -5,7 +5,18 @@ and never reads another person's data; ``pdf`` writes them with the embedded lab
 cover the Kazakh letters. See docs/exports.md.
 """
 
-from ledger.receipts.content import Allocation, ReceiptContent, build_receipts
+from ledger.receipts.content import (
+    Allocation,
+    ReceiptContent,
+    build_period_receipts,
+    build_receipts,
+)
 from ledger.receipts.pdf import write_receipts_pdf
 
-__all__ = ["Allocation", "ReceiptContent", "build_receipts", "write_receipts_pdf"]
+__all__ = [
+    "Allocation",
+    "ReceiptContent",
+    "build_period_receipts",
+    "build_receipts",
+    "write_receipts_pdf",
+]

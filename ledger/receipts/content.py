@@ -141,3 +141,28 @@ def build_receipts(
     if not gifts:
         raise NotFoundError("no gift matches (check the code, or the person and the dates)")
     return [_receipt(session, gift, tz, lang, fallback) for gift in gifts]
+
+
+def build_period_receipts(
+    session: Session,
+    *,
+    tz: ZoneInfo,
+    lang: str,
+    fallback: Sequence[str] = ("kk", "ru", "en"),
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[ReceiptContent]:
+    """One receipt per gift (of anyone) whose entry is dated in [start, end), oldest first.
+
+    Each receipt carries its gift's receipt code, the donor's private key to it: callers give
+    this to admins only. Raises NotFoundError when no gift is dated in the period.
+    """
+    query = select(Gift).join(JournalEntry, JournalEntry.id == Gift.entry_id)
+    if start is not None:
+        query = query.where(JournalEntry.effective_at >= start)
+    if end is not None:
+        query = query.where(JournalEntry.effective_at < end)
+    gifts = list(session.scalars(query.order_by(JournalEntry.effective_at, Gift.id)))
+    if not gifts:
+        raise NotFoundError("no gift is dated in this period")
+    return [_receipt(session, gift, tz, lang, fallback) for gift in gifts]

@@ -78,11 +78,18 @@ def sum_flows(
     end: datetime | None = None,
 ) -> dict[K, FiguresByAsset]:
     """Sum flows in [start, end) into figures per key (a flow may count under several keys)."""
-    out: dict[K, FiguresByAsset] = defaultdict(FiguresByAsset)
+    # Plain integers first, one Figures per key and asset after: adding to a Figures for each
+    # of 300,000 flows took seconds. Keys and assets keep the order they first appear in.
+    sums: dict[tuple[K, str, FlowKind], int] = defaultdict(int)
+    is_bounded = start is not None or end is not None
     for flow in flows:
-        if in_period(flow.at, start, end):
-            for k in key(flow):
-                out[k].add(flow)
+        if is_bounded and not in_period(flow.at, start, end):
+            continue
+        for k in key(flow):
+            sums[(k, flow.asset, flow.kind)] += flow.amount
+    out: dict[K, FiguresByAsset] = defaultdict(FiguresByAsset)
+    for (k, asset, kind), amount in sums.items():
+        out[k].by_asset[asset].add(kind, amount)
     return dict(out)
 
 

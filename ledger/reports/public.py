@@ -15,20 +15,24 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from fractions import Fraction
+from functools import cache
+from typing import Any, Protocol
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Dialect, Select, func, not_, select
+from sqlalchemy.orm import Session, lazyload
 
 from ledger.chain.decode import ElementFill, MalformedLogError, Trade, decode_log
+from ledger.errors import LedgerError
 from ledger.models import (
     Account,
     Artwork,
     Asset,
     Beneficiary,
+    BeneficiaryUpdate,
     ChainBlock,
     ChainLog,
     Disbursement,
@@ -38,8 +42,10 @@ from ledger.models import (
     RoutingRecord,
     SyncCursor,
 )
+from ledger.models.stamps import PUBLIC, ChangeStamp
+from ledger.rates import RateBook, RateUsed, compute_rate, get_rate_book
 from ledger.reports.figures import Figures, FiguresByAsset, sum_flows
-from ledger.reports.flows import Flow, FlowKind, iter_flows
+from ledger.reports.flows import Flow, FlowBook, FlowKind, iter_flows
 from ledger.reports.render import format_units
 from ledger.routing.attribute import find_edition
 
@@ -95,6 +101,64 @@ class ArtworkRef:
     title: str
 
 
+@dataclass(frozen=True)
+class PublishedUpdate:
+    """A beneficiary's report back, published by an organiser."""
+
+    reported_on: date
+    language: str
+    text: str
+    used_for: str
+    document_sha256: str | None
+
+
+def list_published_updates(session: Session) -> dict[str, list[PublishedUpdate]]:
+    """Published reports back, per beneficiary key, newest first."""
+    rows = session.execute(
+        select(
+            Beneficiary.key,
+            BeneficiaryUpdate.reported_on,
+            BeneficiaryUpdate.language,
+            BeneficiaryUpdate.text,
+            BeneficiaryUpdate.used_for,
+            BeneficiaryUpdate.document_sha256,
+        )
+        .join(Beneficiary, Beneficiary.id == BeneficiaryUpdate.beneficiary_id)
+        .where(BeneficiaryUpdate.is_published.is_(True))
+        .order_by(BeneficiaryUpdate.reported_on.desc(), BeneficiaryUpdate.id.desc())
+    )
+    out: dict[str, list[PublishedUpdate]] = defaultdict(list)
+    for key, reported_on, language, text, used_for, sha256 in rows:
+        out[key].append(PublishedUpdate(reported_on, language, text, used_for, sha256))
+    return dict(out)
+
+
+def is_published_document(session: Session, sha256: str) -> bool:
+    """True when a published report back carries this document (the public may download it)."""
+    return session.scalar(
+        select(BeneficiaryUpdate.id)
+        .where(
+            BeneficiaryUpdate.document_sha256 == sha256,
+            BeneficiaryUpdate.is_published.is_(True),
+        )
+        .limit(1)
+    ) is not None
+
+
+@dataclass(frozen=True)
+class Approximation:
+    """Figures summed over assets in one quote currency at the latest recorded rates.
+
+    Only for reading at a glance: the exact amounts per asset stay the record. Assets without
+    a rate are left out and named in ``missing``.
+    """
+
+    quote: str
+    values: dict[str, int]  # figure name -> whole quote units (rounded half up)
+    rates: list[RateUsed]
+    missing: list[str]
+
+
 @dataclass
 class PublicLedger:
     totals: FiguresByAsset
@@ -112,6 +176,39 @@ class PublicLedger:
     flows: list[Flow] = field(repr=False, default_factory=list)
     flows_by_artwork: dict[int | None, list[Flow]] = field(repr=False, default_factory=dict)
     sales_by_artwork: dict[int | None, list[PublicEntry]] = field(repr=False, default_factory=dict)
+    rate_book: RateBook | None = field(repr=False, default=None)
+    updates: dict[str, list[PublishedUpdate]] = field(default_factory=dict)
+
+    def approximate(self, figures: Mapping[str, Figures]) -> Approximation | None:
+        """The four figures and outstanding over every asset in the configured quote currency,
+        at each asset's latest recorded rate; None without rates or without figures."""
+        book = self.rate_book
+        if book is None:
+            return None
+        names = ("pledged", "received", "routed", "disbursed", "outstanding")
+        totals = dict.fromkeys(names, Fraction(0))
+        used: dict[str, RateUsed] = {}
+        missing: list[str] = []
+        latest = datetime.max.replace(tzinfo=UTC)
+        for asset, fig in sorted(figures.items()):
+            amounts = {name: getattr(fig, name) for name in names}
+            if not any(amounts.values()):
+                continue
+            if asset == book.quote:
+                factor, rate = Fraction(1, 10**book.quote_decimals), None
+            else:
+                rate = book.find(asset, latest)
+                if rate is None:
+                    missing.append(asset)
+                    continue
+                factor = Fraction(1, 10 ** self.decimals.get(asset, 0)) * compute_rate(rate.rate)
+                used[asset] = rate
+            for name, amount in amounts.items():
+                totals[name] += amount * factor
+        if not used:  # nothing converted: the table already says it all
+            return None
+        values = {name: int(value + Fraction(1, 2)) // 1 for name, value in totals.items()}
+        return Approximation(book.quote, values, list(used.values()), missing)
 
     def recipient_key(self, account: str) -> str:
         """The beneficiary key of a payable account (an artist's share: the artist's key)."""
@@ -154,7 +251,8 @@ def _title(text: object, lang: str, fallback: Sequence[str]) -> str:
     return found.text if found is not None else "?"
 
 
-def _proof(entry: JournalEntry, bank_reference: str | None = None) -> Proof:
+def _proof(entry: _EntryRow, bank_reference: str | None = None) -> Proof:
+    """The proof of a journal entry, from its row (evidence kind, chain, hash, document)."""
     if entry.evidence_kind in (EvidenceKind.CHAIN_LOG, EvidenceKind.CHAIN_TX):
         return Proof(ProofKind.CHAIN, chain_id=entry.chain_id, tx_hash=entry.tx_hash)
     if bank_reference is not None:
@@ -164,6 +262,19 @@ def _proof(entry: JournalEntry, bank_reference: str | None = None) -> Proof:
     if entry.evidence_kind in (EvidenceKind.IMPORT_ROW, EvidenceKind.DOCUMENT):
         return Proof(ProofKind.STATEMENT, document_sha256=entry.document_sha256)
     return Proof(ProofKind.MANUAL)
+
+
+class _EntryRow(Protocol):
+    """The columns of a journal entry that its proof is read from (a row or an entry)."""
+
+    @property
+    def evidence_kind(self) -> EvidenceKind: ...
+    @property
+    def chain_id(self) -> int | None: ...
+    @property
+    def tx_hash(self) -> str | None: ...
+    @property
+    def document_sha256(self) -> str | None: ...
 
 
 def _aware(at: datetime) -> datetime:
@@ -219,12 +330,43 @@ def list_pending(session: Session) -> list[PendingTx]:
 
 
 def build_public_ledger(
-    session: Session, lang: str = "en", fallback: Sequence[str] = ("kk", "ru", "en")
+    session: Session,
+    lang: str = "en",
+    fallback: Sequence[str] = ("kk", "ru", "en"),
+    approximate_in: str = "",
+    flow_book: FlowBook | None = None,
 ) -> PublicLedger:
-    """Read the whole public ledger: figures, sales, payouts, pending, last verification."""
-    flows = list(iter_flows(session))
-    entries = {e.id: e for e in session.scalars(select(JournalEntry))}
-    records = {r.entry_id: r for r in session.scalars(select(RoutingRecord))}
+    """Read the whole public ledger: figures, sales, payouts, pending, last verification.
+
+    ``approximate_in`` ("KZT" or "USD") loads the recorded rates into that currency so pages
+    can add a labelled approximate total (``PublicLedger.approximate``). ``flow_book``, when
+    given, must be up to date with the journal (``update_flow_book``): its flows are used
+    instead of replaying the journal.
+    """
+    flows = list(flow_book.flows) if flow_book is not None else list(iter_flows(session))
+    # Plain rows on the session's connection: the ORM's result handling costs seconds here.
+    session.flush()
+    connection = session.connection()
+    entries = {
+        e.id: e
+        for e in connection.execute(
+            select(
+                JournalEntry.id,
+                JournalEntry.effective_at,
+                JournalEntry.evidence_kind,
+                JournalEntry.chain_id,
+                JournalEntry.tx_hash,
+                JournalEntry.document_sha256,
+                JournalEntry.reverses_entry_id,
+            )
+        )
+    }
+    records = {
+        r.entry_id: r
+        for r in connection.execute(
+            select(RoutingRecord.entry_id, RoutingRecord.routing_entry_id, RoutingRecord.artwork_id)
+        )
+    }
     routing_entries = {r.routing_entry_id for r in records.values() if r.routing_entry_id}
     beneficiaries = {b.id: b for b in session.scalars(select(Beneficiary))}
     owner_of = {
@@ -288,7 +430,12 @@ def build_public_ledger(
         )
     artworks = {
         a.id: ArtworkRef(a.id, a.key, a.public_code, _title(a.title, lang, fallback))
-        for a in session.scalars(select(Artwork).order_by(Artwork.key))
+        # Only the title is read (the other eager relationships cost seconds on 10,000 works).
+        for a in session.scalars(
+            select(Artwork)
+            .options(lazyload(Artwork.medium), lazyload(Artwork.artist_links))
+            .order_by(Artwork.key)
+        )
     }
     return PublicLedger(
         totals=totals,
@@ -306,7 +453,18 @@ def build_public_ledger(
         flows=flows,
         flows_by_artwork=_group_by_artwork(flows),
         sales_by_artwork=_sales_by_artwork(sales),
+        rate_book=_rate_book(session, approximate_in),
+        updates=list_published_updates(session),
     )
+
+
+def _rate_book(session: Session, quote: str) -> RateBook | None:
+    if not quote:
+        return None
+    try:
+        return get_rate_book(session, quote)
+    except LedgerError:  # the catalogue has no such asset: nothing to approximate in
+        return None
 
 
 def _sales_by_artwork(sales: Iterable[PublicEntry]) -> dict[int | None, list[PublicEntry]]:
@@ -428,23 +586,46 @@ EXPORT_FIELDS = (
 )  # fmt: skip
 
 
-def get_ledger_version(session: Session) -> str:
-    """A cheap fingerprint of everything the public ledger is built from (one query).
-
-    It changes with every new journal entry, routing record, payout, checkpoint, raw chain log
-    (pending or booked) and sync cursor move. Catalogue texts edited in place are not in it:
-    callers that cache a built ledger also bound its age.
-    """
+@cache
+def _ledger_version_statement() -> Select[Any]:
+    # Built once: constructing the nine subqueries costs more than running them.
     parts = [
         select(func.coalesce(func.max(JournalEntry.id), 0)),
         select(func.coalesce(func.max(RoutingRecord.id), 0)),
-        select(func.count(RoutingRecord.id)),
         select(func.coalesce(func.max(Disbursement.id), 0)),
         select(func.coalesce(func.max(ChainLog.id), 0)),
-        select(func.count(ChainLog.id)).where(ChainLog.is_booked.is_(False)),
+        # Written as the partial index ix_chain_log_unbooked is, so the count reads only it.
+        select(func.count(ChainLog.id)).where(not_(ChainLog.is_booked)),
         select(func.coalesce(func.sum(SyncCursor.booked_to), 0)),
         select(func.coalesce(func.max(Artwork.id), 0)),
         select(func.coalesce(func.max(Beneficiary.id), 0)),
+        select(func.coalesce(func.max(ChangeStamp.value), 0)).where(ChangeStamp.name == PUBLIC),
     ]
-    row = session.execute(select(*(p.scalar_subquery() for p in parts))).one()
+    return select(*(p.scalar_subquery() for p in parts))
+
+
+def compile_ledger_version_sql(dialect: Dialect) -> str:
+    """The fingerprint's one statement as plain SQL for ``dialect``, with no parameters: for a
+    caller that runs it on a bare driver connection (``web.transparency.VersionReader``)."""
+    compiled = _ledger_version_statement().compile(
+        dialect=dialect, compile_kwargs={"literal_binds": True}
+    )
+    return str(compiled)
+
+
+def format_ledger_version(row: Sequence[Any]) -> str:
+    """The fingerprint as a string, from the row of ``compile_ledger_version_sql``."""
     return ":".join(str(value) for value in row)
+
+
+def get_ledger_version(session: Session) -> str:
+    """A cheap fingerprint of everything the public ledger and pages are built from (one query
+    of index lookups, well under a millisecond on 200,000 entries).
+
+    It changes with every new journal entry, routing record, payout or raw chain
+    log (pending or booked), every sync cursor move, and every change the ORM flushes to the
+    catalogue (texts, consent, editions, beneficiaries, hotlines) or to an existing routing
+    record or payout (the ``public`` change stamp, ``ledger.models.stamps``). A cache keyed by
+    it can never serve anything older than the database.
+    """
+    return format_ledger_version(session.execute(_ledger_version_statement()).one())

@@ -8,7 +8,7 @@ same result.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
 from ledger.errors import LedgerError
@@ -44,11 +44,35 @@ def allocate(amount: int, shares: Sequence[tuple[R, int]], remainder: R) -> dict
     A recipient named in several shares gets their sum. Recipients whose allocation is zero are
     left out. Raises SplitRuleError for an unsound rule and ValueError for a negative amount.
     """
-    if type(amount) is not int or amount < 0:
-        raise ValueError(f"amount must be a non-negative int, got {amount!r}")
+    _check_amount(amount)
     errors = compute_share_errors(shares, remainder)
     if errors:
         raise SplitRuleError("; ".join(errors))
+    return _split(amount, shares, remainder)
+
+
+def make_allocator(shares: Sequence[tuple[R, int]], remainder: R) -> Callable[[int], dict[R, int]]:
+    """``allocate`` for one rule, its shares checked once (routing splits many receipts by the
+    same rule). Raises SplitRuleError for an unsound rule; the allocator raises ValueError for
+    a negative amount."""
+    errors = compute_share_errors(shares, remainder)
+    if errors:
+        raise SplitRuleError("; ".join(errors))
+    fixed = list(shares)
+
+    def allocator(amount: int) -> dict[R, int]:
+        _check_amount(amount)
+        return _split(amount, fixed, remainder)
+
+    return allocator
+
+
+def _check_amount(amount: int) -> None:
+    if type(amount) is not int or amount < 0:
+        raise ValueError(f"amount must be a non-negative int, got {amount!r}")
+
+
+def _split(amount: int, shares: Sequence[tuple[R, int]], remainder: R) -> dict[R, int]:
     result: dict[R, int] = {}
     for recipient, bps in shares:
         result[recipient] = result.get(recipient, 0) + amount * bps // BPS_TOTAL

@@ -8,7 +8,7 @@ entry) or, failing that, by the channel in the name of their income account.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ledger.chain.book import ELEMENT, PANCAKE
 from ledger.chain.decode import (
+    DecodedEvent,
     ElementFill,
     MalformedLogError,
     RevenueClaim,
@@ -24,7 +25,7 @@ from ledger.chain.decode import (
     decode_log,
     topic0s_named,
 )
-from ledger.models import ChainLog, Collection, EvidenceKind, JournalEntry, NftEdition
+from ledger.models import Collection, EvidenceKind, NftEdition
 
 # The raw logs compute_attribution reads: Trade, the four Element fills, RevenueClaim.
 ATTRIBUTED_TOPICS: tuple[str, ...] = topic0s_named(
@@ -89,47 +90,38 @@ def pick_edition(
 
 
 EditionFinder = Callable[[Session, int, str, int], tuple[int | None, int | None, int | None]]
-_NOT_GIVEN: Any = object()
 
 
 def compute_attribution(
     session: Session,
-    entry: JournalEntry,
     *,
-    row: ChainLog | None = _NOT_GIVEN,
+    evidence_kind: EvidenceKind,
+    chain_id: int | None,
+    event: DecodedEvent | None,
+    accounts: Sequence[str],
     finder: EditionFinder = find_edition,
-    accounts: Sequence[str] | None = None,
 ) -> Attribution:
-    """Attribute ``entry`` from its raw chain log, or else from its account names.
+    """Attribute an entry from its decoded raw chain log, or else from its account names.
 
-    A caller attributing many entries passes the raw log it has already read (``row``, None
-    when there is none), a caching ``finder`` and the entry's account names; otherwise they are
-    looked up here.
+    ``event`` is the decoded log the entry's chain evidence names (None when there is none or
+    it does not decode); ``accounts`` are the names of the entry's accounts; a caller
+    attributing many entries passes a caching ``finder``.
     """
-    names = accounts if accounts is not None else [p.account.name for p in entry.postings]
-    fallback = Attribution(channel=_channel_from_accounts(names))
-    if entry.evidence_kind != EvidenceKind.CHAIN_LOG:
-        return fallback
-    if row is _NOT_GIVEN:
-        row = session.scalars(
-            select(ChainLog).where(
-                ChainLog.chain_id == entry.chain_id,
-                ChainLog.block_hash == entry.block_hash,
-                ChainLog.log_index == entry.log_index,
-            )
-        ).first()
-    if row is None or entry.chain_id is None:
-        return fallback
+    if evidence_kind == EvidenceKind.CHAIN_LOG and event is not None and chain_id is not None:
+        if isinstance(event, Trade):
+            ids = finder(session, chain_id, event.collection, event.token_id)
+            return Attribution(PANCAKE, *ids)
+        if isinstance(event, ElementFill):
+            ids = finder(session, chain_id, event.nft_contract, event.token_id)
+            return Attribution(ELEMENT, *ids)
+        if isinstance(event, RevenueClaim):
+            return Attribution(PANCAKE)
+    return Attribution(channel=_channel_from_accounts(accounts))
+
+
+def decode_attributed(chain_id: int, log: Mapping[str, Any]) -> DecodedEvent | None:
+    """Decode a raw log for attribution: None when it does not decode (attributed by name)."""
     try:
-        event = decode_log(entry.chain_id, row.to_raw_log())
+        return decode_log(chain_id, log)
     except MalformedLogError:
-        return fallback
-    if isinstance(event, Trade):
-        ids = finder(session, entry.chain_id, event.collection, event.token_id)
-        return Attribution(PANCAKE, *ids)
-    if isinstance(event, ElementFill):
-        ids = finder(session, entry.chain_id, event.nft_contract, event.token_id)
-        return Attribution(ELEMENT, *ids)
-    if isinstance(event, RevenueClaim):
-        return Attribution(PANCAKE)
-    return fallback
+        return None

@@ -11,13 +11,15 @@ Functions take a Session, add and flush, and never commit.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from ledger.accounts import (
     PROCEEDS_PREFIXES,
@@ -26,16 +28,19 @@ from ledger.accounts import (
     payable_account,
     routed_account,
 )
+from ledger.chain.decode import DecodedEvent
+from ledger.db import execute_many
 from ledger.journal import (
     MAX_KEY_LENGTH,
     EntrySpec,
     Evidence,
     PostingSpec,
     open_account,
-    post_entries,
+    post_new_entries,
     reverse_entry,
 )
 from ledger.models import (
+    RAW_LOG_COLUMNS,
     ROUTING_TRANSITIONS,
     Account,
     Artist,
@@ -50,12 +55,15 @@ from ledger.models import (
     RoutingRecord,
     RoutingStatus,
     SplitRule,
+    raw_log,
 )
-from ledger.routing.allocate import allocate
+from ledger.models.base import utcnow
+from ledger.routing.allocate import make_allocator
 from ledger.routing.attribute import (
     ATTRIBUTED_TOPICS,
     Attribution,
     compute_attribution,
+    decode_attributed,
     pick_edition,
 )
 from ledger.routing.rules import (
@@ -65,8 +73,14 @@ from ledger.routing.rules import (
     describe_rule,
     rule_shares,
 )
+from ledger.types import UTCDateTime
 
 ROUTE_PREFIX = "route:"
+
+_RECORD_INSERT = (
+    "INSERT INTO routing_record (entry_id, status, channel, collection_id, artwork_id, "
+    "edition_id, rule_id, routing_entry_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 @dataclass
@@ -121,7 +135,51 @@ def record_attribution(
     return record
 
 
-def _set_status(record: RoutingRecord, status: RoutingStatus) -> None:
+@dataclass
+class _NewRecord:
+    """A routing record made in this batch, inserted in bulk at the router's flush (an ORM
+    object per receipt cost more than routing it); the same fields as RoutingRecord."""
+
+    entry_id: int
+    status: RoutingStatus
+    channel: str | None
+    collection_id: int | None
+    artwork_id: int | None
+    edition_id: int | None
+    rule_id: int | None = None
+    routing_entry_id: int | None = None
+    id: None = None
+    is_inserted: bool = False
+
+
+_Record = RoutingRecord | _NewRecord
+
+
+@dataclass(frozen=True)
+class _Receipt:
+    """The columns of a journal entry the router reads (_RECEIPT_COLUMNS, in order)."""
+
+    id: int
+    idempotency_key: str
+    effective_at: datetime
+    evidence_kind: EvidenceKind
+    chain_id: int | None
+    block_number: int | None
+    block_hash: str | None
+    log_index: int | None
+    tx_hash: str | None
+    document_sha256: str | None
+    import_row: int | None
+    reverses_entry_id: int | None
+
+
+_RECEIPT_COLUMNS = tuple(getattr(JournalEntry, f.name) for f in dataclasses.fields(_Receipt))
+
+# A key of an entry's raw log: (chain id, block hash, log index).
+LogKey = tuple[int, str, int]
+
+
+def _set_status(record: _Record, status: RoutingStatus) -> None:
     if status != record.status and status not in ROUTING_TRANSITIONS[record.status]:
         raise ValueError(f"routing record {record.id}: {record.status} cannot become {status}")
     record.status = status
@@ -130,7 +188,9 @@ def _set_status(record: RoutingRecord, status: RoutingStatus) -> None:
 class _Router:
     """Routes a batch of entries with what it needs read up front (rules, records, raw logs),
     and posts the routing entries together (post_entries): the sync routes every range it
-    books, so one query per receipt would dominate a backfill."""
+    books, so one query per receipt would dominate a backfill. Entries, postings and raw logs
+    are read as plain rows, and new records are inserted in bulk: ORM objects for every receipt
+    cost more than the routing."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -139,63 +199,110 @@ class _Router:
         self._routed_open = False
         self._rules = RuleBook(session)
         self._descriptions: dict[int, str] = {}
-        self._records: dict[int, RoutingRecord] = {}
+        self._allocators: dict[int, Callable[[int], dict[Recipient, int]]] = {}
+        self._records: dict[int, _Record] = {}
         self._reversed: set[int] = set()
-        self._rows: dict[tuple[int | None, str | None, int | None], ChainLog] = {}
+        self._events: dict[LogKey, DecodedEvent | None] = {}
         self._catalogue: (
             tuple[dict[tuple[int, str], int], dict[tuple[int, int], list[NftEdition]]] | None
         ) = None
-        self._to_post: list[tuple[RoutingRecord, EntrySpec]] = []
+        self._to_post: list[tuple[_Record, EntrySpec]] = []
         self._postings: dict[int, list[tuple[str, str, int]]] = {}
 
-    def prepare(self, entries: Sequence[JournalEntry]) -> None:
+    def prepare(
+        self,
+        entries: Sequence[_Receipt],
+        events: Mapping[LogKey, DecodedEvent] | None = None,
+        after_entry_id: int | None = None,
+        postings: Mapping[int, Sequence[tuple[str, str, int]]] | None = None,
+    ) -> None:
         """Read, in a few queries, the postings, records, reversals and raw logs the batch
-        needs (postings as plain rows: ORM objects for every leg cost more than the routing)."""
+        needs. ``events`` and ``postings`` are what the caller knows already (the sync posted
+        the entries and decoded their logs): raw logs by key, postings by entry id; the rest
+        is read. With ``after_entry_id`` (every entry is newer) ranges of ids are read instead
+        of lists of them."""
         ids = [e.id for e in entries]
-        for start in range(0, len(ids), 500):
-            rows = self.session.execute(
-                select(Posting.entry_id, Account.name, Asset.code, Posting.amount)
-                .join(Account, Posting.account_id == Account.id)
-                .join(Asset, Posting.asset_id == Asset.id)
-                .where(Posting.entry_id.in_(ids[start : start + 500]))
-                .order_by(Posting.id)
-            )
-            for entry_id, account, asset, amount in rows:
-                self._postings.setdefault(entry_id, []).append((account, asset, amount))
-        related = ids + [e.reverses_entry_id for e in entries if e.reverses_entry_id]
-        for start in range(0, len(related), 500):
-            part = related[start : start + 500]
-            for record in self.session.scalars(
-                select(RoutingRecord).where(RoutingRecord.entry_id.in_(part))
-            ):
+        wanted_ids = set(ids)
+        if postings:
+            for entry_id in ids:
+                if entry_id in postings:
+                    self._postings[entry_id] = list(postings[entry_id])
+        unknown = wanted_ids - self._postings.keys()
+        originals = [e.reverses_entry_id for e in entries if e.reverses_entry_id]
+        posting_rows = (
+            select(Posting.entry_id, Account.name, Asset.code, Posting.amount)
+            .join(Account, Posting.account_id == Account.id)
+            .join(Asset, Posting.asset_id == Asset.id)
+        )
+        if after_entry_id is not None:
+            # A newer entry's reversal is newer still: both are above after_entry_id.
+            parts = [
+                (
+                    Posting.entry_id > after_entry_id,
+                    RoutingRecord.entry_id > after_entry_id,
+                    JournalEntry.id > after_entry_id,
+                )
+            ]
+        else:
+            parts = [
+                (
+                    Posting.entry_id.in_(ids[start : start + 500]),
+                    RoutingRecord.entry_id.in_(ids[start : start + 500]),
+                    JournalEntry.reverses_entry_id.in_(ids[start : start + 500]),
+                )
+                for start in range(0, len(ids), 500)
+            ]
+        for postings_where, records_where, reversals_where in parts:
+            if unknown:
+                for entry_id, account, asset, amount in self.session.execute(
+                    posting_rows.where(postings_where).order_by(Posting.id)
+                ):
+                    if entry_id in unknown:
+                        self._postings.setdefault(entry_id, []).append((account, asset, amount))
+            for record in self.session.scalars(select(RoutingRecord).where(records_where)):
                 self._records[record.entry_id] = record
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
             self._reversed.update(
                 i
                 for i in self.session.scalars(
                     select(JournalEntry.reverses_entry_id).where(
-                        JournalEntry.reverses_entry_id.in_(part)
+                        reversals_where, JournalEntry.reverses_entry_id.is_not(None)
                     )
                 )
-                if i is not None
+                if i in wanted_ids
             )
-        hashes = sorted({e.block_hash for e in entries if e.block_hash and e.log_index is not None})
+        for start in range(0, len(originals), 500):
+            for record in self.session.scalars(
+                select(RoutingRecord).where(
+                    RoutingRecord.entry_id.in_(originals[start : start + 500])
+                )
+            ):
+                self._records[record.entry_id] = record
+        wanted: set[LogKey] = set()
+        for e in entries:
+            if e.chain_id is not None and e.block_hash is not None and e.log_index is not None:
+                key = (e.chain_id, e.block_hash, e.log_index)
+                if events is not None and key in events:
+                    # Kinds other than the attributed ones are attributed by name, as when
+                    # chain_log has no attributed row there.
+                    self._events[key] = events[key]
+                else:
+                    wanted.add(key)
+        hashes = sorted({block_hash for _, block_hash, _ in wanted})
+        columns = [getattr(ChainLog, name) for name in RAW_LOG_COLUMNS]
         for start in range(0, len(hashes), 500):
-            for row in self.session.scalars(
-                select(ChainLog).where(
+            for chain_id, *row in self.session.execute(
+                select(ChainLog.chain_id, *columns).where(
                     ChainLog.block_hash.in_(hashes[start : start + 500]),
                     ChainLog.topic0.in_(ATTRIBUTED_TOPICS),
                 )
             ):
-                self._rows[(row.chain_id, row.block_hash, row.log_index)] = row
+                log = raw_log(*row)
+                key = (chain_id, log["blockHash"], int(log["logIndex"], 16))
+                if key in wanted:
+                    self._events[key] = decode_attributed(chain_id, log)
 
-    def postings_of(self, entry: JournalEntry) -> list[tuple[str, str, int]]:
-        if entry.id not in self._postings:  # not prepared (a single entry): read it
-            self._postings[entry.id] = [
-                (p.account.name, p.asset.code, p.amount) for p in entry.postings
-            ]
-        return self._postings[entry.id]
+    def postings_of(self, entry: _Receipt) -> list[tuple[str, str, int]]:
+        return self._postings.get(entry.id, [])
 
     def find_edition(
         self, session: Session, chain_id: int, contract: str, token_id: int
@@ -216,26 +323,62 @@ class _Router:
         return pick_edition(collection_id, editions.get((collection_id, token_id), []))
 
     def flush(self) -> None:
-        """Post the routing entries gathered so far and link each record to its entry."""
-        if not self._to_post:
-            return
-        self.session.flush()
-        specs = [spec for _, spec in self._to_post]
-        post_entries(self.session, specs)
-        keys = [spec.idempotency_key for spec in specs]
-        ids: dict[str, int] = {}
-        for start in range(0, len(keys), 500):
-            rows = self.session.execute(
-                select(JournalEntry.idempotency_key, JournalEntry.id).where(
-                    JournalEntry.idempotency_key.in_(keys[start : start + 500])
+        """Post the routing entries gathered so far, link each record to its entry, and insert
+        the records made since the last flush."""
+        if self._to_post:
+            self.session.flush()
+            specs = [spec for _, spec in self._to_post]
+            ids = post_new_entries(self.session, specs)
+            # Routing entries posted before (their records were not) are not new: read them.
+            keys = [spec.idempotency_key for spec in specs if spec.idempotency_key not in ids]
+            for start in range(0, len(keys), 500):
+                rows = self.session.execute(
+                    select(JournalEntry.idempotency_key, JournalEntry.id).where(
+                        JournalEntry.idempotency_key.in_(keys[start : start + 500])
+                    )
                 )
+                ids.update((key, id_) for key, id_ in rows)
+            for record, spec in self._to_post:
+                record.routing_entry_id = ids[spec.idempotency_key]
+                _set_status(record, RoutingStatus.ROUTED)
+            self._to_post = []
+        new = [r for r in self._records.values() if isinstance(r, _NewRecord) and not r.is_inserted]
+        if new:
+            dialect = self.session.connection().dialect
+            now = UTCDateTime().process_bind_param(utcnow(), dialect)
+            execute_many(
+                self.session,
+                _RECORD_INSERT,
+                [
+                    (
+                        r.entry_id,
+                        r.status.value,
+                        r.channel,
+                        r.collection_id,
+                        r.artwork_id,
+                        r.edition_id,
+                        r.rule_id,
+                        r.routing_entry_id,
+                        now,
+                    )
+                    for r in new
+                ],
             )
-            ids.update((key, id_) for key, id_ in rows)
-        for record, spec in self._to_post:
-            record.routing_entry_id = ids[spec.idempotency_key]
-            _set_status(record, RoutingStatus.ROUTED)
-        self._to_post = []
+            for r in new:
+                r.is_inserted = True
         self.session.flush()
+
+    def stored_record(self, entry_id: int) -> RoutingRecord | None:
+        """The record of ``entry_id`` as an ORM object, inserted first if it is new: a record
+        inserted in bulk is changed through the ORM afterwards."""
+        record = self._records.get(entry_id)
+        if isinstance(record, _NewRecord):
+            self.flush()
+            record = self.session.scalars(
+                select(RoutingRecord).where(RoutingRecord.entry_id == entry_id)
+            ).one()
+            self._records[entry_id] = record
+        return record
 
     def account_for(self, recipient: Recipient) -> str:
         if recipient not in self._recipient_accounts:
@@ -253,16 +396,24 @@ class _Router:
             self._recipient_accounts[recipient] = name
         return self._recipient_accounts[recipient]
 
-    def record_of(self, entry: JournalEntry) -> RoutingRecord:
+    def record_of(self, entry: _Receipt) -> _Record:
         record = self._records.get(entry.id)
         if record is not None:
             return record
+        key = (
+            (entry.chain_id, entry.block_hash, entry.log_index)
+            if entry.chain_id is not None
+            and entry.block_hash is not None
+            and entry.log_index is not None
+            else None
+        )
         attribution = compute_attribution(
             self.session,
-            entry,
-            row=self._rows.get((entry.chain_id, entry.block_hash, entry.log_index)),
-            finder=self.find_edition,
+            evidence_kind=entry.evidence_kind,
+            chain_id=entry.chain_id,
+            event=self._events.get(key) if key is not None else None,
             accounts=[account for account, _, _ in self.postings_of(entry)],
+            finder=self.find_edition,
         )
         if entry.reverses_entry_id is not None:
             original = self._records.get(entry.reverses_entry_id)
@@ -273,7 +424,7 @@ class _Router:
                     original.artwork_id,
                     original.edition_id,
                 )
-        record = RoutingRecord(
+        record = _NewRecord(
             entry_id=entry.id,
             status=RoutingStatus.PENDING,
             channel=attribution.channel,
@@ -281,7 +432,6 @@ class _Router:
             artwork_id=attribution.artwork_id,
             edition_id=attribution.edition_id,
         )
-        self.session.add(record)
         self._records[entry.id] = record
         return record
 
@@ -295,31 +445,35 @@ class _Router:
             is not None
         )
 
-    def unroute(self, entry: JournalEntry) -> None:
+    def unroute(self, entry: _Receipt) -> None:
         """``entry`` reverses another: reverse that one's allocation too."""
         assert entry.reverses_entry_id is not None
         original = self._records.get(entry.reverses_entry_id)
         if original is None or original.status == RoutingStatus.REVERSAL:
             return
         self.flush()  # the original's routing entry may be in this very batch
-        if original.routing_entry_id is not None and not self.is_reversed(
-            original.routing_entry_id
-        ):
+        stored = self.stored_record(entry.reverses_entry_id)
+        assert stored is not None
+        if stored.routing_entry_id is not None and not self.is_reversed(stored.routing_entry_id):
             reverse_entry(
                 self.session,
-                original.routing_entry_id,
+                stored.routing_entry_id,
                 effective_at=entry.effective_at,
-                description=f"Allocation reversed with its receipt (entry {original.entry_id})",
+                description=f"Allocation reversed with its receipt (entry {stored.entry_id})",
             )
             self.report.unrouted += 1
-        _set_status(original, RoutingStatus.REVERSED)
+        _set_status(stored, RoutingStatus.REVERSED)
 
-    def route(self, entry: JournalEntry) -> None:
+    def route(self, entry: _Receipt) -> None:
         record = self.record_of(entry)
         if record.status not in (RoutingStatus.PENDING, RoutingStatus.NO_RULE):
             return
         if entry.reverses_entry_id is not None:
             self.unroute(entry)
+            # unroute flushed, which may have inserted this record: change it as stored.
+            stored = self.stored_record(entry.id)
+            assert stored is not None
+            record = stored
         received = compute_received(self.postings_of(entry))
         positive = {asset: amount for asset, amount in received.items() if amount > 0}
         if entry.id in self._reversed:  # read for the whole batch in prepare()
@@ -354,13 +508,15 @@ class _Router:
         return self._descriptions[rule.id]
 
     def routing_spec(
-        self, entry: JournalEntry, rule: SplitRule, received: Mapping[str, int]
+        self, entry: _Receipt, rule: SplitRule, received: Mapping[str, int]
     ) -> EntrySpec:
-        shares, remainder = rule_shares(rule)
+        if rule.id not in self._allocators:
+            self._allocators[rule.id] = make_allocator(*rule_shares(rule))
+        allocator = self._allocators[rule.id]
         postings: list[PostingSpec] = []
         for asset in sorted(received):
             postings.append(PostingSpec(routed_account(), asset, received[asset]))
-            for recipient, amount in sorted(allocate(received[asset], shares, remainder).items()):
+            for recipient, amount in sorted(allocator(received[asset]).items()):
                 postings.append(PostingSpec(self.account_for(recipient), asset, -amount))
         evidence = (
             Evidence.manual()
@@ -389,11 +545,19 @@ class _Router:
         )
 
 
-def route_pending(session: Session, *, after_entry_id: int | None = None) -> RoutingReport:
+def route_pending(
+    session: Session,
+    *,
+    after_entry_id: int | None = None,
+    events: Mapping[LogKey, DecodedEvent] | None = None,
+    postings: Mapping[int, Sequence[tuple[str, str, int]]] | None = None,
+) -> RoutingReport:
     """Route every receipt not routed yet (in entry order) and reverse reversed allocations.
 
     ``after_entry_id`` limits the pass to newer entries (the chain sync's hot path); without
-    it, receipts left without a rule are tried again too. Idempotent.
+    it, receipts left without a rule are tried again too. ``events`` and ``postings``: what
+    the caller knows already, so it is not read again: decoded raw logs by (chain id, block
+    hash, log index), and (account, asset, amount) postings by entry id. Idempotent.
     """
     router = _Router(session)
     touches_proceeds = (
@@ -401,7 +565,7 @@ def route_pending(session: Session, *, after_entry_id: int | None = None) -> Rou
         .join(Account, Posting.account_id == Account.id)
         .where(or_(*(Account.name.startswith(prefix) for prefix in PROCEEDS_PREFIXES)))
     )
-    query = select(JournalEntry).where(
+    query = select(*_RECEIPT_COLUMNS).where(
         JournalEntry.id.in_(touches_proceeds),
         ~JournalEntry.idempotency_key.startswith(ROUTE_PREFIX),
     )
@@ -409,7 +573,7 @@ def route_pending(session: Session, *, after_entry_id: int | None = None) -> Rou
     if after_entry_id is not None:
         # Bound the subquery too, or every pass scans the whole journal's postings.
         touches_proceeds = touches_proceeds.where(Posting.entry_id > after_entry_id)
-        query = select(JournalEntry).where(
+        query = select(*_RECEIPT_COLUMNS).where(
             JournalEntry.id.in_(touches_proceeds),
             ~JournalEntry.idempotency_key.startswith(ROUTE_PREFIX),
             JournalEntry.id > after_entry_id,
@@ -422,12 +586,9 @@ def route_pending(session: Session, *, after_entry_id: int | None = None) -> Rou
             )
         )
         query = query.where(or_(unrecorded, retry))
-    entries = session.scalars(
-        query.order_by(JournalEntry.id).options(lazyload(JournalEntry.postings))
-    ).all()
-    router.prepare(entries)
+    entries = [_Receipt(*row) for row in session.execute(query.order_by(JournalEntry.id))]
+    router.prepare(entries, events, after_entry_id, postings)
     for entry in entries:
         router.route(entry)
     router.flush()
-    session.flush()
     return router.report

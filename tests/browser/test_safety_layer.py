@@ -86,18 +86,17 @@ new MutationObserver((changes, observer) => {
 def test_quick_exit_blanks_the_page_before_leaving(
     page: Page, live_server: LiveServer, neutral_site: str
 ) -> None:
-    reports: list[dict[str, object]] = []
-    page.on(
-        "console",
-        lambda message: reports.append(json.loads(message.text.split(" ", 1)[1]))
-        if message.text.startswith("quick-exit-report ")
-        else None,
-    )
     page.add_init_script(_REPORT_WHEN_BLANKED)
     page.goto(live_server.url + ARTWORK)
-    page.click(EXIT_BUTTON)
+    # Wait for the report itself while clicking (under load the console event can arrive after
+    # the neutral site has loaded; page.on + wait_for_url then read an empty list).
+    with page.expect_console_message(
+        lambda message: message.text.startswith("quick-exit-report "), timeout=10_000
+    ) as report:
+        page.click(EXIT_BUTTON)
     page.wait_for_url(neutral_site)
-    assert reports == [{"active": True, "mainShown": False, "title": "", "overlay": "Loading."}]
+    reported = json.loads(report.value.text.split(" ", 1)[1])
+    assert reported == {"active": True, "mainShown": False, "title": "", "overlay": "Loading."}
 
 
 def test_pressing_shift_three_times_exits(

@@ -185,3 +185,29 @@ def test_a_port_taken_by_another_node_is_refused(chain_dir: Path) -> None:
         with pytest.raises(DemoChainError, match="not a demo chain"):
             start(chain_dir, other.port, say=lambda _: None)
     assert not chain_dir.exists()
+
+
+def test_the_demo_story_books_to_coherent_public_figures(
+    chain_dir: Path, make_ledger: Any
+) -> None:
+    """Synced into the ledger, the demo story leaves nothing unexplained: every payout was
+    routed first (USDT comes from an Element sale, not from nowhere), nothing is outstanding,
+    and no discrepancy is open."""
+    from datetime import UTC, datetime
+
+    from ledger.reconcile.checks import compute_discrepancies
+    from ledger.reports.public import build_public_ledger
+
+    started, _ = _start(chain_dir, free_port())
+    ledger = make_ledger(started.url)
+    report = ledger.sync()
+    assert report.entries_posted > 0
+    with ledger.sessions() as session:
+        public = build_public_ledger(session)
+        figures = dict(public.totals.rows())
+        assert set(figures) == {"USDT", "WBNB"}
+        for asset, fig in figures.items():
+            assert fig.received > 0 and fig.routed == fig.received, asset
+            assert fig.disbursed == fig.routed and fig.outstanding == 0, asset
+        assert figures["USDT"].received == 3_000 * 10**18
+        assert compute_discrepancies(session, now=datetime.now(UTC), unpaid_after_days=30) == []

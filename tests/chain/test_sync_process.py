@@ -63,10 +63,13 @@ def test_cli_sync_prints_the_checksum_and_a_second_run_changes_nothing(
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert "entries posted" in out and "journal checksum" in out
+    # What the sync booked is in the reconciliation inbox, once.
+    assert "reconciliation inbox: " in out and "matched automatically" in out
     second = ledger_process(env, "sync", "--checksum")
     out2, err2 = second.communicate(timeout=120)
     assert second.returncode == 0, err2
     assert "0 logs stored, 0 entries posted" in out2
+    assert "reconciliation inbox" not in out2
     assert out.splitlines()[-1] == out2.splitlines()[-1]  # same checksum
 
 

@@ -18,15 +18,35 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.models import Artwork
+from ledger.models import Artwork, ArtworkImage, BeneficiaryUpdate
 
 # Routes under these prefixes are not public (an admin area, the organisers' API) and are
 # not crawled from the route map. Static files are crawled when a page links to them.
-NON_PUBLIC_PREFIXES = ("/admin", "/organisers", "/static/")
+NON_PUBLIC_PREFIXES = ("/console", "/static/")
 
 # How to fill each URL argument of a public route: every value a visitor could reach.
 ROUTE_ARGUMENTS: dict[str, Callable[[Session], list[str]]] = {
     "code": lambda session: sorted(session.scalars(select(Artwork.public_code))),
+    # Uploaded artwork images (/images/<sha256>.<ext>), and one that is not there (a 404).
+    "name": lambda session: [
+        *sorted(
+            path.removeprefix("uploads/")
+            for path in session.scalars(select(ArtworkImage.path))
+            if path.startswith("uploads/")
+        ),
+        "0" * 64 + ".png",
+    ],
+    # Documents of published reports back, and one that is not published (a 404).
+    "sha256": lambda session: [
+        *sorted(
+            sha
+            for sha in session.scalars(
+                select(BeneficiaryUpdate.document_sha256).where(BeneficiaryUpdate.is_published)
+            )
+            if sha
+        ),
+        "ab" * 32,
+    ],
 }
 
 NOT_FOUND_PATH = "/this-address-does-not-exist"

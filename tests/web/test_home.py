@@ -81,3 +81,9 @@ def test_security_headers(client: FlaskClient) -> None:
     assert "'unsafe-inline'" not in CONTENT_SECURITY_POLICY
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_nul_character_anywhere_is_a_clear_400(client) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL refuses NUL in text: no public lookup may turn one into a server error."""
+    assert client.get("/ledger/tx?hash=0x%00").status_code == 400
+    assert client.post("/receipt", data={"code": "a\x00b"}).status_code == 400

@@ -232,3 +232,56 @@ def test_the_built_ledger_is_reused_until_the_database_changes(
     add_sales(settings, tmp_path / "documents")
     assert "1500 KZT" in client.get("/ledger?lang=en").get_data(as_text=True)
     assert len(builds) == 2
+
+
+def test_public_pages_add_a_labelled_approximation_at_recorded_rates(
+    sold: FlaskClient, settings: Settings
+) -> None:
+    from ledger.rates import add_rate
+
+    before = sold.get(f"/artworks/{VENERA}?lang=en").get_data(as_text=True)
+    assert 'class="approximation"' not in before  # no rate recorded: exact amounts only
+    engine = engine_from_settings(settings, writer=True)
+    with session_scope(make_session_factory(engine)) as session:
+        add_rate(session, base="BNB", quote="KZT", rate="300000", source="test desk",
+                 observed_at=T0)
+    engine.dispose()
+    # A new rate shows at once (the page cache is keyed by the database's fingerprint).
+    body = sold.get(f"/artworks/{VENERA}?lang=en").get_data(as_text=True)
+    # 1500 KZT + 0.1 BNB x 300,000 KZT = 31,500 KZT received; 300 KZT disbursed.
+    assert "about 31,500 KZT received and 300 KZT disbursed" in body
+    assert "An approximation at the latest recorded rates" in body
+    assert "1 BNB = 300000 KZT" in body and "test desk" in body
+    assert "1500 KZT" in body and "0.1 BNB" in body  # the exact figures stay
+    ledger = sold.get("/ledger?lang=en").get_data(as_text=True)
+    assert "about 31,500 KZT received" in ledger
+
+
+def test_published_reports_back_are_public_and_unpublished_ones_are_not(
+    sold: FlaskClient, settings: Settings, tmp_path: Path
+) -> None:
+    from ledger.documents import store_document
+    from ledger.models import Beneficiary, BeneficiaryUpdate
+
+    engine = engine_from_settings(settings, writer=True)
+    with session_scope(make_session_factory(engine)) as session:
+        ben = session.scalars(select(Beneficiary).where(Beneficiary.key == "crisis-centre-almaty")).one()
+        doc = store_document(session, settings.documents_dir, b"%PDF-1.4 our report", "r.pdf")
+        for text, published in (("Shelter rent paid for March", True), ("Draft, not checked", False)):
+            session.add(BeneficiaryUpdate(beneficiary_id=ben.id, reported_on=T0.date(), language="en",
+                                          text=text, used_for="shelter rent",
+                                          document_sha256=doc.sha256 if published else None,
+                                          is_published=published))
+        sha = doc.sha256
+    body = sold.get("/ledger?lang=en").get_data(as_text=True)
+    assert "Shelter rent paid for March" in body and "Draft, not checked" not in body
+    download = sold.get(f"/ledger/reports/{sha}")
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    with session_scope(make_session_factory(engine)) as session:
+        for update in session.scalars(select(BeneficiaryUpdate)):
+            update.is_published = False
+    engine.dispose()
+    assert "Shelter rent paid for March" not in sold.get("/ledger?lang=en").get_data(as_text=True)
+    assert sold.get(f"/ledger/reports/{sha}").status_code == 404
