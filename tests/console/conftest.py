@@ -4,6 +4,7 @@ and a login helper that goes through the real forms (password, then the TOTP cod
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -88,9 +89,15 @@ def next_code(app: Flask, account: Account) -> str:
         last = session.scalar(
             select(ConsoleUser.totp_last_step).where(ConsoleUser.username == account.username)
         )
-    step = totp.timecode(datetime.now(UTC)) - 1
-    if last is not None:
-        step = max(step, last + 1)
+    # The current step, not the earliest accepted one: the server still takes it for the whole
+    # next step too, so a slow machine has at least 30 s between this and the check (the
+    # earliest step left 0-30 s, and a code crossing its boundary was refused, seen in CI).
+    step = totp.timecode(datetime.now(UTC))
+    if last is not None and last + 1 > step:
+        step = last + 1
+        # Codes are single-use: a step ahead of the server's window waits until it opens.
+        while totp.timecode(datetime.now(UTC)) + 1 < step:
+            time.sleep(0.2)
     return totp.generate_otp(step)
 
 
