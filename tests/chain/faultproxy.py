@@ -15,6 +15,7 @@ What it does to the requests it forwards:
 - ``eth_getLogs`` refusals: wider than ``max_range`` blocks (``range_limit``), or more than
   ``max_results`` logs (``result_limit``), each in a real provider's wording or an unknown one
   (``wording``: "real", "unknown" or "mixed");
+- ``latency_s``: every request waits this long first, as across a network to a provider;
 - ``lag_blocks``: a lagging endpoint. Its head, ``latest``, ``finalized`` and ``safe`` are that
   many blocks behind; later blocks are ``null`` and ``eth_getLogs`` stops at its head silently,
   as a node that is behind does;
@@ -104,6 +105,7 @@ class FaultProxy:
         max_results: int | None = None,
         wording: str = "mixed",
         lag_blocks: int = 0,
+        latency_s: float = 0.0,
         script: Sequence[str] = (),
         name: str = "proxy",
     ) -> None:
@@ -121,6 +123,7 @@ class FaultProxy:
         self.max_results = max_results
         self.wording = wording
         self.lag_blocks = lag_blocks
+        self.latency_s = latency_s
         self.name = name
         self.faults: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
@@ -215,6 +218,8 @@ class FaultProxy:
     # ------------------------------------------------------------------ handling
 
     def _handle(self, handler: _Handler, body: bytes) -> None:
+        if self.latency_s:
+            time.sleep(self.latency_s)
         try:
             payload = json.loads(body)
         except ValueError:

@@ -23,6 +23,7 @@ from ledger.accounts import payable_account
 from ledger.chain.lock import SyncLockedError, hold_sync_lock
 from ledger.models import EvidenceKind, JournalEntry, SyncCursor
 from tests.chain.conftest import SyncedLedger
+from tests.chain.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.chain
 
@@ -142,31 +143,36 @@ def test_sigkill_at_random_points_then_resume_equals_a_clean_sync(
     expected = clean.checksum()
 
     crashed = make_ledger(anvil_node.url)
-    # Ranges of 1-2 blocks: many small transactions, so a kill lands in the middle of the work.
-    env = ledger_env(crashed.url, anvil_node.url, initial_range=1, max_range=2, concurrency=2)
-    rng = random.Random(CRASH_SEED)
-    print(f"crash seed {CRASH_SEED} (set CRASH_SEED to reproduce)")
-    kills = 0
-    positions: list[int] = []
-    for _ in range(8):
-        before = cursor_position(crashed)
-        proc = ledger_process(env, "sync")
-        # Start-up (imports) takes seconds on a busy machine: wait until this run has written
-        # something, then kill it a random moment later.
-        deadline = time.monotonic() + 60
-        while cursor_position(crashed) == before and proc.poll() is None:
-            if time.monotonic() > deadline:
+    # Through a proxy adding a provider's round trip (10 ms), and ranges of 1-2 blocks: the
+    # sync takes a second or two rather than a blink, so the kills land in the middle of it.
+    with FaultProxy(anvil_node.url, latency_s=0.01, name="slow") as proxy:
+        env = ledger_env(crashed.url, proxy.url, initial_range=1, max_range=2, concurrency=2)
+        rng = random.Random(CRASH_SEED)
+        print(f"crash seed {CRASH_SEED} (set CRASH_SEED to reproduce)")
+        kills = 0
+        positions: list[int] = []
+        for _ in range(8):
+            before = cursor_position(crashed)
+            proc = ledger_process(env, "sync")
+            # Start-up (imports) takes seconds on a busy machine: wait until this run has
+            # written something and got a random few blocks further (a distance, not a delay,
+            # so how fast the machine is does not decide where it lands), then kill it a
+            # random moment later.
+            deadline = time.monotonic() + 60
+            target = max(before, 0) + rng.randint(1, 16)
+            while cursor_position(crashed) < target and proc.poll() is None:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.05))
+            if proc.poll() is not None:
                 break
-            time.sleep(0.02)
-        time.sleep(rng.uniform(0.0, 0.15))
-        if proc.poll() is not None:
-            break
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-        kills += 1
-        positions.append(cursor_position(crashed))
-    final = ledger_process(env, "sync")
-    _, err = final.communicate(timeout=300)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            kills += 1
+            positions.append(cursor_position(crashed))
+        final = ledger_process(env, "sync")
+        _, err = final.communicate(timeout=300)
     assert final.returncode == 0, err
     print(f"{kills} kills; cursor after each: {positions}")
     assert kills >= 3
