@@ -90,6 +90,22 @@ def test_admin_login_asks_for_the_code_and_refuses_a_reused_one(
     assert other.get("/console/").status_code == 302
 
 
+def test_a_password_alone_shows_neither_the_menu_nor_the_discrepancy_count(
+    console_app: Flask, accounts: dict[str, Account]
+) -> None:
+    admin = accounts["admin"]
+    client = console_app.test_client()
+    _post(client, "/console/login", username="admin", password=admin.password)
+    refused = _post(client, "/console/login/code", code="000000")
+    for page in (client.get("/console/login/code"), refused):
+        html = page.get_data(as_text=True)
+        assert "data-open-discrepancies" not in html
+        assert 'class="console-nav"' not in html
+    assert _post(client, "/console/login/code", code=next_code(console_app, admin)).status_code == 302
+    html = client.get("/console/").get_data(as_text=True)
+    assert "data-open-discrepancies" in html and 'class="console-nav"' in html
+
+
 def test_organiser_without_second_factor_logs_in_and_cannot_manage_users(
     console_app: Flask, accounts: dict[str, Account]
 ) -> None:

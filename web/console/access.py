@@ -80,6 +80,15 @@ def can(role: Role) -> bool:
     return mine is not None and mine.includes(role)
 
 
+def account_steps_done() -> bool:
+    """Signed in, past the second factor, and not holding a one-time password."""
+    return bool(
+        current_user.is_authenticated
+        and session.get(FACTOR_OK)
+        and not current_user.must_change_password
+    )
+
+
 def _gate() -> BaseResponse | None:
     access = access_of(request.endpoint)
     if access is None:

@@ -9,7 +9,7 @@ from flask import current_app, g
 
 from ledger.models import Role
 from ledger.reconcile.checks import Discrepancy, compute_discrepancies, sort_discrepancies
-from web.console.access import allows, can, current_role
+from web.console.access import account_steps_done, allows, can, current_role
 from web.database import get_session, get_settings
 
 # (endpoint, label, role needed to see it). An entry shows once its page exists, so each area
@@ -43,7 +43,9 @@ def open_discrepancies() -> list[Discrepancy]:
 
 
 def console_context() -> dict[str, object]:
-    role = current_role()
+    # The menu and the discrepancy count only once the account's own steps are done: a
+    # password alone (no code yet, or a one-time password not changed) shows neither.
+    role = current_role() if account_steps_done() else None
     items = [
         (endpoint, label)
         for endpoint, label, needed in NAVIGATION
