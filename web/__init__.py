@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ledger.config import Settings, load_settings
 from ledger.db import engine_from_settings, make_session_factory
-from web import console, database, i18n, security, transparency
+from web import console, database, i18n, memo, security, transparency
 from web.api import bp as api_bp
 from web.artworks import bp as artworks_bp
 from web.public import bp as public_bp
@@ -56,6 +56,15 @@ def create_app(
     console.init_app(app)
     # The public receipt lookup changes nothing and must not give visitors a session cookie.
     console.csrf.exempt("web.transparency.receipt")
+    # Plain repeat visits to a page fully determined by the database's fingerprint (the
+    # artwork page) are answered from memory before Flask runs (web.memo).
+    reader: transparency.VersionReader = app.extensions["ledger.version_reader"]
+    app.wsgi_app = memo.ResponseMemo(  # type: ignore[method-assign]
+        app.wsgi_app,
+        reader.read_outside_request,
+        languages=settings.i18n.languages,
+        default_language=settings.i18n.default_language,
+    )
     if settings.web.proxy_hops:
         # Behind that many proxies, the visitor's address is theirs in X-Forwarded-For: used
         # only to tell visitors apart for a rate limit (web.ratelimit), never written.

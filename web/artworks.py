@@ -31,6 +31,7 @@ from ledger.errors import LedgerError
 from ledger.labels.qr import artwork_short_url, render_qr_png, render_qr_svg
 from ledger.models import Artwork
 from ledger.reports.public import get_artwork_transparency
+from web import memo
 from web.database import get_session, get_settings
 from web.transparency import get_public_ledger, get_store, get_version
 
@@ -76,6 +77,9 @@ def page(code: str) -> BaseResponse:
         body = _render_page(code).encode("utf-8")
         if is_cacheable:
             get_store().set(key, body, PAGE_TTL_S)
+    if is_cacheable:
+        # Fully determined by (fingerprint, language, path): web.memo may keep the response.
+        request.environ[memo.MEMOIZABLE] = g.lang
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = PAGE_CACHE_CONTROL
     # The tag is taken over the page as rendered, so it changes with the language, the texts,

@@ -6,8 +6,11 @@ variants with the configured fallback. Responses vary by cookie and Accept-Langu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import Flask, Response, g, request
 from flask_babel import Babel
+from werkzeug.datastructures import LanguageAccept
 
 from ledger.config import Settings
 
@@ -15,17 +18,31 @@ COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
+def choose_language(
+    offered: Sequence[str],
+    default: str,
+    asked: str | None,
+    cookie: str | None,
+    accept: LanguageAccept,
+) -> str:
+    """``?lang=``, then the cookie, then Accept-Language, then the default (no request needed:
+    ``web.memo`` chooses the same way before Flask runs)."""
+    if asked is not None and asked in offered:
+        return asked
+    if cookie is not None and cookie in offered:
+        return cookie
+    return accept.best_match(offered) or default
+
+
 def select_language(settings: Settings) -> tuple[str, bool]:
     """Return the language for this request and whether ``?lang=`` chose it."""
     offered = settings.i18n.languages
     asked = request.args.get("lang")
-    if asked in offered:
-        return asked, True
-    cookie = request.cookies.get(COOKIE)
-    if cookie in offered:
-        return cookie, False
-    best = request.accept_languages.best_match(offered)
-    return (best or settings.i18n.default_language), False
+    lang = choose_language(
+        offered, settings.i18n.default_language, asked, request.cookies.get(COOKIE),
+        request.accept_languages,
+    )
+    return lang, asked in offered
 
 
 def current_language() -> str:

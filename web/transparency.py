@@ -38,6 +38,7 @@ from ledger.reports.public import (
     is_published_document,
     public_records,
 )
+from web import memo
 from web.database import get_session, get_settings
 from web.ratelimit import RateLimit
 from web.store import Store, make_store
@@ -67,11 +68,19 @@ class VersionReader:
     def __init__(self, engine: Engine) -> None:
         is_postgres = engine.dialect.name == "postgresql"
         self.engine = make_autocommit_engine(engine) if is_postgres else None
+        self.own_engine = engine
         self.sql = compile_ledger_version_sql(engine.dialect)
 
     def read(self, session: Callable[[], Session]) -> str:
         if self.engine is None:
             return get_ledger_version(session())
+        return self.read_outside_request()
+
+    def read_outside_request(self) -> str:
+        """The fingerprint without a request's session (for ``web.memo``, before Flask)."""
+        if self.engine is None:
+            with self.own_engine.connect() as connection:
+                return get_ledger_version(Session(bind=connection))
         try:
             return self._read(self.engine)
         except _Dropped:
@@ -187,8 +196,11 @@ def get_store() -> Store:
 def get_version() -> str:
     """The database's fingerprint for this request (read once per request)."""
     if "ledger_version" not in g:
-        reader: VersionReader = current_app.extensions["ledger.version_reader"]
-        g.ledger_version = reader.read(get_session)
+        # web.memo read it already for this request (the page it keeps is keyed by that one).
+        g.ledger_version = request.environ.get(memo.VERSION)
+        if g.ledger_version is None:
+            reader: VersionReader = current_app.extensions["ledger.version_reader"]
+            g.ledger_version = reader.read(get_session)
     version: str = g.ledger_version
     return version
 

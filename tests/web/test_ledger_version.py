@@ -26,6 +26,25 @@ def test_reader_matches_the_session_fingerprint_and_sees_a_commit_at_once(engine
         assert after != before and after == get_ledger_version(session)
 
 
+def test_reader_outside_a_request_reads_the_same_and_sees_a_commit_at_once(
+    engine: Engine,
+) -> None:
+    """What web.memo reads before Flask runs, with no request session, on both backends."""
+    reader = VersionReader(engine)
+    with Session(engine) as session:
+        before = reader.read_outside_request()
+        assert before == get_ledger_version(session)
+    with Session(engine) as writer:
+        bump_stamp(writer)
+        writer.commit()
+    after = reader.read_outside_request()
+    assert after != before
+    with Session(engine) as session:
+        assert after == get_ledger_version(session)
+    if reader.engine is not None:
+        reader.engine.dispose()
+
+
 def test_reader_retries_once_when_its_connection_was_dropped(engine: Engine) -> None:
     reader = VersionReader(engine)
     if reader.engine is None:
