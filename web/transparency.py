@@ -29,13 +29,15 @@ from ledger.errors import LedgerError
 from ledger.reports.flows import FlowBook, update_flow_book
 from ledger.reports.public import (
     EXPORT_FIELDS,
+    PublicCore,
     PublicLedger,
-    build_public_ledger,
+    build_public_core,
     compile_ledger_version_sql,
     format_ledger_version,
     get_ledger_version,
     get_receipt,
     is_published_document,
+    localise_public_ledger,
     public_records,
 )
 from web import memo
@@ -129,6 +131,9 @@ class LedgerCache:
     # The journal's flows, shared by the languages and extended with new entries when that is
     # exactly what a replay would give (``update_flow_book``); only touched under build_lock.
     flow_book: FlowBook | None = None
+    # The language-independent part, built once per fingerprint for every language (each
+    # language then only picks its titles); only touched under build_lock.
+    core: tuple[str, PublicCore] | None = None
 
     def get(
         self, session: Session, lang: str, fallback: Sequence[str], version: str | None = None
@@ -142,13 +147,20 @@ class LedgerCache:
             cached = self._fresh(lang, version)
             if cached is not None:
                 return cached
-            book, self.flow_book = self.flow_book, None  # dropped if an update fails halfway
-            book, _ = update_flow_book(session, book)
-            ledger = build_public_ledger(session, lang, fallback, self.approximate_in, book)
-            self.flow_book = book
+            if self.core is None or self.core[0] != version:
+                self.core = None
+                book, self.flow_book = self.flow_book, None  # dropped if an update fails halfway
+                book, _ = update_flow_book(session, book)
+                self.core = (version, build_public_core(session, self.approximate_in, book))
+                self.flow_book = book
+                built = True
+            else:
+                built = False
+            ledger = localise_public_ledger(self.core[1], lang, fallback)
             with self.lock:
                 self.entries[lang] = _Cached(version, ledger)
-            _freeze_long_lived_objects()
+            if built:
+                _freeze_long_lived_objects()
             return ledger
 
     def _fresh(self, lang: str, version: str) -> PublicLedger | None:

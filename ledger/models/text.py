@@ -33,6 +33,18 @@ class ShownText:
     is_fallback: bool
 
 
+def choose_text(
+    present: dict[str, str], lang: str, fallback_order: Sequence[str]
+) -> ShownText | None:
+    """The text in ``lang`` if present, else the first present one in ``fallback_order``
+    (``present``: language -> text of the variants that are not missing)."""
+    for candidate in (lang, *fallback_order):
+        text = present.get(candidate)
+        if text is not None:
+            return ShownText(text=text, lang=candidate, is_fallback=candidate != lang)
+    return None
+
+
 class TextSet(Base):
     """One translatable text (a title, a medium, a summary) with its language variants."""
 
@@ -53,11 +65,15 @@ class TextSet(Base):
 
     def show(self, lang: str, fallback_order: Sequence[str]) -> ShownText | None:
         """Return the variant in ``lang``, else the first present one in ``fallback_order``."""
-        for candidate in (lang, *fallback_order):
-            text = self.text_in(candidate)
-            if text is not None:
-                return ShownText(text=text, lang=candidate, is_fallback=candidate != lang)
-        return None
+        return choose_text(self.present_texts(), lang, fallback_order)
+
+    def present_texts(self) -> dict[str, str]:
+        """The text of each variant that is not missing, by language."""
+        return {
+            v.lang: v.text
+            for v in self.variants
+            if v.text is not None and v.status != VariantStatus.MISSING
+        }
 
     def missing_languages(self, languages: Sequence[str] = LANGUAGES) -> list[str]:
         return [lang for lang in languages if self.text_in(lang) is None]

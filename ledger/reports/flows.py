@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.accounts import PAYABLE_PREFIX, RECEIVABLE_PREFIX, is_proceeds_account
-from ledger.models import Account, Asset, JournalEntry, Posting, RoutingRecord
+from ledger.models import Account, Asset, EvidenceKind, JournalEntry, Posting, RoutingRecord
 from ledger.routing.allocate import split_pro_rata
 
 
@@ -134,6 +134,36 @@ class _Entry(NamedTuple):
     postings: list[_Leg]
 
 
+class EntryProof(NamedTuple):
+    """What the public ledger shows of a journal entry besides its flows (its proof). Entries
+    are append-only, so a book keeps these and reads only the new ones after a change."""
+
+    id: int
+    effective_at: datetime
+    evidence_kind: EvidenceKind
+    chain_id: int | None
+    tx_hash: str | None
+    document_sha256: str | None
+    reverses_entry_id: int | None
+
+
+def read_entry_proofs(session: Session, after_id: int = 0) -> dict[int, EntryProof]:
+    """The proofs of the entries with ids above ``after_id``, as plain rows."""
+    session.flush()
+    rows = session.connection().execute(
+        select(
+            JournalEntry.id,
+            JournalEntry.effective_at,
+            JournalEntry.evidence_kind,
+            JournalEntry.chain_id,
+            JournalEntry.tx_hash,
+            JournalEntry.document_sha256,
+            JournalEntry.reverses_entry_id,
+        ).where(JournalEntry.id > after_id)
+    )
+    return {row[0]: EntryProof(*row) for row in rows}
+
+
 class _Record(NamedTuple):
     """What the flows need of a routing record."""
 
@@ -207,6 +237,8 @@ class FlowBook:
         self.last_key: SortKey | None = None
         self.last_entry_id = 0
         self.n_postings = 0
+        # Filled by build_flow_book and update_flow_book (the public ledger's proofs).
+        self.proofs: dict[int, EntryProof] = {}
 
     def sort_key(self, entry: _Entry) -> SortKey:
         # A routing entry is taken right after its receipt (the sync posts a batch's receipts
@@ -259,6 +291,7 @@ def build_flow_book(session: Session) -> FlowBook:
     book = FlowBook(_read_records(session))
     for _ in book.apply(sorted(_read_entries(session, None), key=book.sort_key)):
         pass
+    book.proofs = read_entry_proofs(session)
     return book
 
 
@@ -291,6 +324,7 @@ def update_flow_book(session: Session, book: FlowBook | None) -> tuple[FlowBook,
     book.records, book.receipt_of_routing = records, extended.receipt_of_routing
     for _ in book.apply(new):
         pass
+    book.proofs.update(read_entry_proofs(session, after_id=last_id))
     return book, True
 
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from fractions import Fraction
 from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import Dialect, Select, func, not_, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from ledger.chain.decode import ElementFill, MalformedLogError, Trade, decode_log
 from ledger.errors import LedgerError
@@ -41,11 +41,14 @@ from ledger.models import (
     JournalEntry,
     RoutingRecord,
     SyncCursor,
+    TextVariant,
+    VariantStatus,
 )
 from ledger.models.stamps import PUBLIC, ChangeStamp
+from ledger.models.text import choose_text
 from ledger.rates import RateBook, RateUsed, compute_rate, get_rate_book
 from ledger.reports.figures import Figures, FiguresByAsset, sum_flows
-from ledger.reports.flows import Flow, FlowBook, FlowKind, iter_flows
+from ledger.reports.flows import Flow, FlowBook, FlowKind, iter_flows, read_entry_proofs
 from ledger.reports.render import format_units
 from ledger.routing.attribute import find_edition
 
@@ -245,12 +248,6 @@ class ArtworkTransparency:
         return not (self.figures or self.entries or self.pending)
 
 
-def _title(text: object, lang: str, fallback: Sequence[str]) -> str:
-    shown = getattr(text, "show", None)
-    found = shown(lang, fallback) if shown else None
-    return found.text if found is not None else "?"
-
-
 def _proof(entry: _EntryRow, bank_reference: str | None = None) -> Proof:
     """The proof of a journal entry, from its row (evidence kind, chain, hash, document)."""
     if entry.evidence_kind in (EvidenceKind.CHAIN_LOG, EvidenceKind.CHAIN_TX):
@@ -343,24 +340,46 @@ def build_public_ledger(
     given, must be up to date with the journal (``update_flow_book``): its flows are used
     instead of replaying the journal.
     """
+    core = build_public_core(session, approximate_in, flow_book)
+    return localise_public_ledger(core, lang, fallback)
+
+
+@dataclass
+class PublicCore:
+    """The public ledger in no language yet: everything but the titles and names, with those
+    in every language. Built once per database change and shared by the languages
+    (``localise_public_ledger`` is cheap)."""
+
+    ledger: PublicLedger  # its artworks and beneficiary_names are empty
+    artworks: list[tuple[int, str, str, dict[str, str]]]  # id, key, public code, titles
+    beneficiary_names: dict[str, dict[str, str]]  # key -> names by language
+
+
+def localise_public_ledger(core: PublicCore, lang: str, fallback: Sequence[str]) -> PublicLedger:
+    """The core's public ledger with the titles and names in ``lang`` (else the fallback)."""
+
+    def title(texts: dict[str, str]) -> str:
+        shown = choose_text(texts, lang, fallback)
+        return shown.text if shown is not None else "?"
+
+    return replace(
+        core.ledger,
+        artworks={
+            id_: ArtworkRef(id_, key, code, title(texts)) for id_, key, code, texts in core.artworks
+        },
+        beneficiary_names={key: title(texts) for key, texts in core.beneficiary_names.items()},
+    )
+
+
+def build_public_core(
+    session: Session, approximate_in: str = "", flow_book: FlowBook | None = None
+) -> PublicCore:
+    """Everything of the public ledger that does not depend on the visitor's language."""
     flows = list(flow_book.flows) if flow_book is not None else list(iter_flows(session))
     # Plain rows on the session's connection: the ORM's result handling costs seconds here.
     session.flush()
+    entries = flow_book.proofs if flow_book is not None else read_entry_proofs(session)
     connection = session.connection()
-    entries = {
-        e.id: e
-        for e in connection.execute(
-            select(
-                JournalEntry.id,
-                JournalEntry.effective_at,
-                JournalEntry.evidence_kind,
-                JournalEntry.chain_id,
-                JournalEntry.tx_hash,
-                JournalEntry.document_sha256,
-                JournalEntry.reverses_entry_id,
-            )
-        )
-    }
     records = {
         r.entry_id: r
         for r in connection.execute(
@@ -413,7 +432,9 @@ def build_public_ledger(
     for payout, asset_code in session.execute(
         select(Disbursement, Asset.code).join(Asset).order_by(Disbursement.id)
     ):
-        entry = entries[payout.entry_id]
+        entry = entries.get(payout.entry_id) or read_entry_proofs(
+            session, after_id=payout.entry_id - 1
+        )[payout.entry_id]
         reference = payout.reference if payout.method.value == "bank" else None
         disbursements.append(
             PublicEntry(
@@ -428,22 +449,13 @@ def build_public_ledger(
                 proof=_proof(entry, reference),
             )
         )
-    artworks = {
-        a.id: ArtworkRef(a.id, a.key, a.public_code, _title(a.title, lang, fallback))
-        # Only the title is read (the other eager relationships cost seconds on 10,000 works).
-        for a in session.scalars(
-            select(Artwork)
-            .options(lazyload(Artwork.medium), lazyload(Artwork.artist_links))
-            .order_by(Artwork.key)
-        )
-    }
-    return PublicLedger(
+    ledger = PublicLedger(
         totals=totals,
         by_artwork=by_artwork,
         by_beneficiary=by_beneficiary,
-        beneficiary_names={b.key: _title(b.name, lang, fallback) for b in beneficiaries.values()},
+        beneficiary_names={},
         verified_beneficiaries=frozenset(b.key for b in beneficiaries.values() if b.is_verified),
-        artworks=artworks,
+        artworks={},
         sales=sales,
         disbursements=disbursements,
         pending=list_pending(session),
@@ -456,6 +468,33 @@ def build_public_ledger(
         rate_book=_rate_book(session, approximate_in),
         updates=list_published_updates(session),
     )
+    return PublicCore(
+        ledger=ledger,
+        artworks=_artwork_titles(session),
+        beneficiary_names={b.key: b.name.present_texts() for b in beneficiaries.values()},
+    )
+
+
+def _artwork_titles(session: Session) -> list[tuple[int, str, str, dict[str, str]]]:
+    """Every artwork's id, key, public code and titles by language, ordered by key, as plain
+    rows (ORM objects for 10,000 works cost more than a second)."""
+    connection = session.connection()
+    titles: dict[int, dict[str, str]] = defaultdict(dict)
+    for text_set_id, lang, text in connection.execute(
+        select(TextVariant.text_set_id, TextVariant.lang, TextVariant.text)
+        .join(Artwork, Artwork.title_id == TextVariant.text_set_id)
+        .where(TextVariant.status != VariantStatus.MISSING, TextVariant.text.is_not(None))
+    ):
+        if text is not None:
+            titles[text_set_id][lang] = text
+    return [
+        (id_, key, code, titles.get(title_id, {}))
+        for id_, key, code, title_id in connection.execute(
+            select(Artwork.id, Artwork.key, Artwork.public_code, Artwork.title_id).order_by(
+                Artwork.key
+            )
+        )
+    ]
 
 
 def _rate_book(session: Session, quote: str) -> RateBook | None:

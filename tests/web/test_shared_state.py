@@ -125,13 +125,13 @@ def test_two_instances_share_rendered_pages_and_a_withdrawn_consent_shows_at_onc
     assert list(shared_redis.scan_iter("page:artwork:*"))
 
     builds: list[str] = []
-    real = web.transparency.build_public_ledger
+    real = web.transparency.build_public_core
 
     def counting(*args: object, **kwargs: object) -> object:
         builds.append("built")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(web.transparency, "build_public_ledger", counting)
+    monkeypatch.setattr(web.transparency, "build_public_core", counting)
     again = two.test_client().get(f"/artworks/{VENERA}?lang=en")
     assert again.get_data() == first.get_data() and builds == []  # rendered by the other host
 

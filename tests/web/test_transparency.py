@@ -217,17 +217,21 @@ def test_the_built_ledger_is_reused_until_the_database_changes(
     import web.transparency
 
     builds: list[str] = []
-    real = web.transparency.build_public_ledger
+    real = web.transparency.build_public_core
 
     def counting(*args: object, **kwargs: object) -> object:
         builds.append("built")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(web.transparency, "build_public_ledger", counting)
+    monkeypatch.setattr(web.transparency, "build_public_core", counting)
     client = demo_app.test_client()
     for _ in range(3):
         client.get("/ledger?lang=en")
     client.get(f"/artworks/{VENERA}?lang=en")
+    assert len(builds) == 1
+    # Another language takes its titles from the same build.
+    assert 'lang="ru"' in client.get("/ledger?lang=ru").get_data(as_text=True)
+    client.get(f"/artworks/{VENERA}?lang=kk")
     assert len(builds) == 1
     add_sales(settings, tmp_path / "documents")
     assert "1500 KZT" in client.get("/ledger?lang=en").get_data(as_text=True)
