@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,9 @@ from web import console, database, i18n, memo, security, transparency
 from web.api import bp as api_bp
 from web.artworks import bp as artworks_bp
 from web.public import bp as public_bp
+
+# Pages whose views may mark a response as kept by web.memo (the artwork page).
+MEMOIZED_PATHS = re.compile(r"/artworks/[^/]+")
 
 
 def _secret_key(settings: Settings) -> str:
@@ -62,6 +66,7 @@ def create_app(
     app.wsgi_app = memo.ResponseMemo(  # type: ignore[method-assign]
         app.wsgi_app,
         reader.read_outside_request,
+        paths=MEMOIZED_PATHS,
         languages=settings.i18n.languages,
         default_language=settings.i18n.default_language,
     )

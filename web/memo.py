@@ -18,6 +18,7 @@ conditional headers (Flask answers those with a 304). Everything else goes to Fl
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -45,6 +46,7 @@ class ResponseMemo:
     """WSGI middleware: ``app.wsgi_app = ResponseMemo(app.wsgi_app, read_version, ...)``.
 
     ``read_version`` reads the database's fingerprint outside any request (one round trip);
+    ``paths`` says which paths may have a kept response (others go to Flask untouched);
     ``max_bytes`` bounds the memory the kept bodies take (a page of the demo is ~8 KB).
     """
 
@@ -53,12 +55,14 @@ class ResponseMemo:
         app: WsgiApp,
         read_version: Callable[[], str],
         *,
+        paths: re.Pattern[str],
         languages: Iterable[str],
         default_language: str,
         max_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.app = app
         self.read_version = read_version
+        self.paths = paths
         self.languages = tuple(languages)
         self.default_language = default_language
         self.max_bytes = max_bytes
@@ -86,6 +90,8 @@ class ResponseMemo:
         """The visitor's language for a plain visit, or None if this is not one."""
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
             return None
+        if not self.paths.fullmatch(environ.get("PATH_INFO", "")):
+            return None  # not a page that can be kept: no fingerprint read spent on it
         if any(name in environ for name in _CONDITIONAL):
             return None
         raw_cookie = environ.get("HTTP_COOKIE")

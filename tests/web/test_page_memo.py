@@ -139,6 +139,24 @@ def test_a_missing_page_is_never_kept(counted_app: Flask) -> None:
     assert _dispatched(counted_app) == 2
 
 
+def test_other_paths_spend_no_fingerprint_read(counted_app: Flask) -> None:
+    memo = counted_app.wsgi_app
+    assert isinstance(memo, ResponseMemo)
+    reads: list[str] = []
+    real = memo.read_version
+
+    def counting() -> str:
+        reads.append("read")
+        return real()
+
+    memo.read_version = counting
+    for path in ("/static/site.css", "/browser-history", "/artworks/x/y"):
+        counted_app.test_client().get(path)
+    assert reads == []
+    counted_app.test_client().get(_page(counted_app))
+    assert reads == ["read"]
+
+
 def test_memory_is_bounded(counted_app: Flask) -> None:
     memo = counted_app.wsgi_app
     assert isinstance(memo, ResponseMemo)
