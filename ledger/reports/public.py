@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from fractions import Fraction
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Dialect, Select, func, not_, select
 from sqlalchemy.orm import Session
@@ -48,9 +48,19 @@ from ledger.models.stamps import PUBLIC, ChangeStamp
 from ledger.models.text import choose_text
 from ledger.rates import RateBook, RateUsed, compute_rate, get_rate_book
 from ledger.reports.figures import Figures, FiguresByAsset, sum_flows
-from ledger.reports.flows import Flow, FlowBook, FlowKind, iter_flows, read_entry_proofs
+from ledger.reports.flows import (
+    EntryProof,
+    Flow,
+    FlowBook,
+    FlowKind,
+    iter_flows,
+    read_entry_proofs,
+)
 from ledger.reports.render import format_units
 from ledger.routing.attribute import find_edition
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 class ProofKind(enum.StrEnum):
@@ -372,20 +382,35 @@ def localise_public_ledger(core: PublicCore, lang: str, fallback: Sequence[str])
 
 
 def build_public_core(
-    session: Session, approximate_in: str = "", flow_book: FlowBook | None = None
+    session: Session,
+    approximate_in: str = "",
+    flow_book: FlowBook | None = None,
+    previous: PublicCore | None = None,
 ) -> PublicCore:
-    """Everything of the public ledger that does not depend on the visitor's language."""
+    """Everything of the public ledger that does not depend on the visitor's language.
+
+    ``previous``: the core built from ``flow_book`` before the book was extended in place with
+    new entries only (``update_flow_book`` said so). Only the new flows are then summed,
+    listed and grouped, on top of copies of what ``previous`` holds (which stays as it was);
+    the result is the same as a build from scratch (tests/web/test_ledger_updates.py).
+    """
     flows = list(flow_book.flows) if flow_book is not None else list(iter_flows(session))
     # Plain rows on the session's connection: the ORM's result handling costs seconds here.
     session.flush()
     entries = flow_book.proofs if flow_book is not None else read_entry_proofs(session)
     connection = session.connection()
-    records = {
-        r.entry_id: r
-        for r in connection.execute(
-            select(RoutingRecord.entry_id, RoutingRecord.routing_entry_id, RoutingRecord.artwork_id)
-        )
-    }
+    records: Mapping[int, _RecordRow] = (
+        flow_book.records
+        if flow_book is not None
+        else {
+            r.entry_id: r
+            for r in connection.execute(
+                select(
+                    RoutingRecord.entry_id, RoutingRecord.routing_entry_id, RoutingRecord.artwork_id
+                )
+            )
+        }
+    )
     routing_entries = {r.routing_entry_id for r in records.values() if r.routing_entry_id}
     beneficiaries = {b.id: b for b in session.scalars(select(Beneficiary))}
     owner_of = {
@@ -399,35 +424,39 @@ def build_public_core(
             return []
         return [owner_of.get(flow.recipient) or flow.recipient.rsplit(":", 1)[-1]]
 
-    totals = sum_flows(flows, lambda f: ["total"]).get("total", FiguresByAsset())
-    by_artwork = sum_flows(flows, lambda f: [f.attr.artwork_id])
-    by_beneficiary = sum_flows(flows, recipient_key)
+    old = previous.ledger if previous is not None else None
+    if old is not None and flow_book is not None and len(old.flows) <= len(flows):
+        start = len(old.flows)
+    else:
+        old, start = None, 0
+    new_flows = flows[start:]
+    sales = _list_sales(new_flows, records, routing_entries, entries)
+    if old is not None and sales and old.sales and sales[0].entry_id <= old.sales[-1].entry_id:
+        old, start, new_flows = None, 0, flows  # not only newer entries: from scratch
+        sales = _list_sales(flows, records, routing_entries, entries)
 
-    # Sales: every receipt or pledge entry (not the routing entries), per asset.
-    amounts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
-    for flow in flows:
-        if flow.entry_id in records and flow.entry_id not in routing_entries:
-            if flow.kind == FlowKind.RECEIVED:
-                amounts[(flow.entry_id, flow.asset)][0] += flow.amount
-            elif flow.kind == FlowKind.PLEDGED and flow.amount > 0:
-                amounts[(flow.entry_id, flow.asset)][1] += flow.amount
-    sales = []
-    for (entry_id, asset), (received, pledged) in sorted(amounts.items()):
-        entry = entries[entry_id]
-        sales.append(
-            PublicEntry(
-                entry_id=entry_id,
-                at=_aware(entry.effective_at),
-                kind="sale",
-                asset=asset,
-                received=received,
-                pledged=pledged,
-                artwork_id=records[entry_id].artwork_id,
-                beneficiary_key=None,
-                proof=_proof(entry),
-                is_reversal=entry.reverses_entry_id is not None,
-            )
+    total = sum_flows(new_flows, lambda f: ["total"])
+    if old is None:
+        totals = total.get("total", FiguresByAsset())
+        by_artwork = sum_flows(flows, lambda f: [f.attr.artwork_id])
+        by_beneficiary = sum_flows(flows, recipient_key)
+        flows_by_artwork = _group_by_artwork(flows)
+        sales_by_artwork = _sales_by_artwork(sales)
+    else:
+        totals = _merged_sums({"total": old.totals}, total)["total"]
+        by_artwork = _merged_sums(
+            old.by_artwork, sum_flows(new_flows, lambda f: [f.attr.artwork_id])
         )
+        by_beneficiary = (
+            _merged_sums(old.by_beneficiary, sum_flows(new_flows, recipient_key))
+            if owner_of == old.recipient_of
+            else sum_flows(flows, recipient_key)  # an account changed hands: all again
+        )
+        flows_by_artwork = _extended_groups(
+            old.flows_by_artwork, new_flows, lambda f: f.attr.artwork_id
+        )
+        sales_by_artwork = _extended_groups(old.sales_by_artwork, sales, lambda s: s.artwork_id)
+        sales = old.sales + sales
     disbursements = []
     for payout, asset_code in session.execute(
         select(Disbursement, Asset.code).join(Asset).order_by(Disbursement.id)
@@ -463,8 +492,8 @@ def build_public_core(
         decimals={code: dec for code, dec in session.execute(select(Asset.code, Asset.decimals))},
         recipient_of=owner_of,
         flows=flows,
-        flows_by_artwork=_group_by_artwork(flows),
-        sales_by_artwork=_sales_by_artwork(sales),
+        flows_by_artwork=flows_by_artwork,
+        sales_by_artwork=sales_by_artwork,
         rate_book=_rate_book(session, approximate_in),
         updates=list_published_updates(session),
     )
@@ -504,6 +533,86 @@ def _rate_book(session: Session, quote: str) -> RateBook | None:
         return get_rate_book(session, quote)
     except LedgerError:  # the catalogue has no such asset: nothing to approximate in
         return None
+
+
+class _RecordRow(Protocol):
+    @property
+    def routing_entry_id(self) -> int | None: ...
+    @property
+    def artwork_id(self) -> int | None: ...
+
+
+def _list_sales(
+    flows: Sequence[Flow],
+    records: Mapping[int, _RecordRow],
+    routing_entries: set[int],
+    entries: Mapping[int, EntryProof],
+) -> list[PublicEntry]:
+    """Every receipt or pledge entry among ``flows`` (not the routing entries), per asset, in
+    entry order."""
+    amounts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for flow in flows:
+        if flow.entry_id in records and flow.entry_id not in routing_entries:
+            if flow.kind == FlowKind.RECEIVED:
+                amounts[(flow.entry_id, flow.asset)][0] += flow.amount
+            elif flow.kind == FlowKind.PLEDGED and flow.amount > 0:
+                amounts[(flow.entry_id, flow.asset)][1] += flow.amount
+    sales = []
+    for (entry_id, asset), (received, pledged) in sorted(amounts.items()):
+        entry = entries[entry_id]
+        sales.append(
+            PublicEntry(
+                entry_id=entry_id,
+                at=_aware(entry.effective_at),
+                kind="sale",
+                asset=asset,
+                received=received,
+                pledged=pledged,
+                artwork_id=records[entry_id].artwork_id,
+                beneficiary_key=None,
+                proof=_proof(entry),
+                is_reversal=entry.reverses_entry_id is not None,
+            )
+        )
+    return sales
+
+
+def _merged_sums(
+    old: Mapping[K, FiguresByAsset], new: Mapping[K, FiguresByAsset]
+) -> dict[K, FiguresByAsset]:
+    """``old`` plus ``new``, in new objects where they meet (``old`` is left as it was)."""
+    out = dict(old)
+    for key, added in new.items():
+        before = out.get(key)
+        if before is None:
+            out[key] = added
+            continue
+        combined = FiguresByAsset()
+        for asset, figures in before.by_asset.items():
+            combined.by_asset[asset] = replace(figures)
+        for asset, figures in added.by_asset.items():
+            target = combined.by_asset[asset]
+            target.pledged += figures.pledged
+            target.received += figures.received
+            target.routed += figures.routed
+            target.disbursed += figures.disbursed
+        out[key] = combined
+    return out
+
+
+def _extended_groups(
+    old: Mapping[K, list[V]], items: Iterable[V], key: Callable[[V], K]
+) -> dict[K, list[V]]:
+    """``old``'s lists with ``items`` appended by key, in new lists where they grow."""
+    out = dict(old)
+    copied: set[K] = set()
+    for item in items:
+        k = key(item)
+        if k not in copied:
+            out[k] = list(out.get(k, ()))
+            copied.add(k)
+        out[k].append(item)
+    return out
 
 
 def _sales_by_artwork(sales: Iterable[PublicEntry]) -> dict[int | None, list[PublicEntry]]:

@@ -39,3 +39,41 @@ def test_each_language_gets_the_catalogues_titles_from_one_build(fresh_database_
                 assert ledger == build_public_ledger(session, lang, FALLBACK)
     finally:
         engine.dispose()
+
+
+def test_a_core_extended_with_new_sales_equals_a_fresh_one_and_leaves_the_old_one_alone(
+    fresh_database_url: str,
+) -> None:
+    import copy
+    from datetime import UTC, datetime
+
+    from ledger.accounts import bank_account, sales_account
+    from ledger.journal import open_account
+    from ledger.reports.flows import update_flow_book
+    from ledger.routing.route import route_pending
+    from tests.web.test_ledger_updates import _sale
+
+    engine = make_engine(fresh_database_url)
+    try:
+        with Session(engine) as session:
+            for name in (bank_account(), sales_account("Exhibition")):
+                open_account(session, name)
+            _sale(session, "cash-a", 100_000, "venera", datetime(2024, 3, 1, tzinfo=UTC))
+            route_pending(session)
+            book, _ = update_flow_book(session, None)
+            before = build_public_core(session, flow_book=book)
+            kept = copy.deepcopy(before.ledger)
+            _sale(session, "cash-b", 70_000, "alina", datetime(2024, 3, 2, tzinfo=UTC))
+            _sale(session, "cash-c", 30_000, "venera", datetime(2024, 3, 3, tzinfo=UTC))
+            route_pending(session)
+            book, is_extended = update_flow_book(session, book)
+            assert is_extended
+            after = build_public_core(session, flow_book=book, previous=before)
+            assert after.ledger == build_public_core(session).ledger
+            assert len(after.ledger.sales) == len(before.ledger.sales) + 2
+            # Extended, not rebuilt: the earlier sales are the previous core's own objects.
+            assert before.ledger.sales
+            assert all(a is b for a, b in zip(before.ledger.sales, after.ledger.sales, strict=False))
+            assert before.ledger == kept  # the previous core (other languages' ledgers) as was
+    finally:
+        engine.dispose()
