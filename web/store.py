@@ -24,6 +24,10 @@ class Store(Protocol):
         """Set ``key`` only if it is absent; return True if this call set it."""
         ...
 
+    def count(self, key: str) -> int:
+        """The counter ``incr`` keeps under ``key`` (0 when there is none)."""
+        ...
+
     def incr(self, key: str, ttl_s: int) -> int:
         """Add one to a counter that expires ``ttl_s`` after its first increment."""
         ...
@@ -70,6 +74,11 @@ class MemoryStore:
             self._put(key, value, now + ttl_s)
             return True
 
+    def count(self, key: str) -> int:
+        with self._lock:
+            value = self._live(key, time.monotonic())
+        return value if isinstance(value, int) else 0
+
     def incr(self, key: str, ttl_s: int) -> int:
         with self._lock:
             now = time.monotonic()
@@ -96,6 +105,10 @@ class RedisStore:
 
     def add(self, key: str, value: bytes, ttl_s: int) -> bool:
         return bool(self.client.set(key, value, ex=ttl_s, nx=True))
+
+    def count(self, key: str) -> int:
+        value = self.client.get(key)
+        return int(value) if isinstance(value, bytes) and value.isdigit() else 0
 
     def incr(self, key: str, ttl_s: int) -> int:
         pipe = self.client.pipeline()

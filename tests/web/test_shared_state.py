@@ -1,4 +1,5 @@
-"""State shared by app instances: rendered pages and the receipt lookup's rate limit.
+"""State shared by app instances: rendered pages, the receipt lookup's and the console login's
+rate limits.
 
 In-process by default; with ``[web] redis_url`` several instances (here two apps built from the
 same settings, as two hosts would be) share them through a real Redis. Redis tests run when
@@ -111,6 +112,33 @@ def test_two_instances_share_the_rate_limit_through_redis_and_keep_no_address(
     for path in instance_dir.rglob("*"):
         if path.is_file():
             assert ADDRESS.encode() not in path.read_bytes(), path
+
+
+def test_two_instances_share_the_console_login_limit_through_redis(
+    loaded: Settings, shared_redis: redis.Redis
+) -> None:
+    """20 failed logins from one client across two instances: the 21st is refused by either,
+    a right password too; another client is not; no address is stored."""
+    from tests.console.conftest import csrf_token
+
+    settings = _with_web(loaded, redis_url=REDIS_URL)
+    apps = (_app(settings), _app(settings))
+
+    def attempt(app: Flask, address: str = ADDRESS) -> int:
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        token = csrf_token(client, "/console/login")
+        data = {"username": "nobody", "password": "x" * 12, "csrf_token": token}
+        return client.post("/console/login", data=data).status_code
+
+    statuses = [attempt(apps[i % 2]) for i in range(20)]
+    assert statuses == [401] * 20
+    assert attempt(apps[0]) == 429 and attempt(apps[1]) == 429
+    assert attempt(apps[1], "198.51.100.9") == 401
+    stored = b" ".join(
+        [key + b" " + (shared_redis.get(key) or b"") for key in shared_redis.scan_iter()]
+    )
+    assert ADDRESS.encode() not in stored and b"203.0.113" not in stored
 
 
 def test_two_instances_share_rendered_pages_and_a_withdrawn_consent_shows_at_once(

@@ -25,18 +25,20 @@ from web.console.access import (
 )
 from web.console.forms import ActionForm, CodeForm, LoginForm, PasswordChangeForm
 from web.console.identity import ConsoleIdentity
-from web.console.throttle import AttemptLimiter
 from web.database import get_session
+from web.ratelimit import RateLimit
 
 bp = console_blueprint("console", __name__, "/console")
 
 
 
-def _limiter() -> AttemptLimiter:
-    """20 failed password or code attempts per client per 10 minutes (per app instance; each
-    account also locks on its own, in the database, which every instance shares)."""
-    limiter: AttemptLimiter = current_app.extensions.setdefault(
-        "console.attempts", AttemptLimiter(limit=20, window_s=600)
+def _limiter() -> RateLimit:
+    """20 failed password or code attempts per client per 10-minute window, counted in the
+    shared store (Redis when configured), so every app instance counts the same failures; each
+    account also locks on its own, in the database."""
+    limiter: RateLimit = current_app.extensions.setdefault(
+        "console.attempts",
+        RateLimit(current_app.extensions["ledger.store"], "console-login", 20, 600),
     )
     return limiter
 
@@ -63,7 +65,7 @@ def login() -> BaseResponse | str | tuple[str, int]:
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        if _limiter().is_blocked(_client_address()):
+        if _limiter().is_exhausted(_client_address()):
             form.form_errors.append("Too many attempts from here. Wait a few minutes.")
             return render_template("console/login.html", form=form), 429
         db = get_session()
@@ -82,7 +84,7 @@ def login() -> BaseResponse | str | tuple[str, int]:
                 return redirect(url_for("console.second_factor"))
             return redirect(session.pop("console_next"))
         db.commit()  # the failure count
-        _limiter().record_failure(_client_address())
+        _limiter().record(_client_address())
         if result.reason == "locked":
             form.form_errors.append(
                 "This account is locked for a while after too many failed attempts."
@@ -104,7 +106,7 @@ def login_code() -> BaseResponse | str | tuple[str, int]:
         return redirect(url_for("console.second_factor"))
     form = CodeForm()
     if form.validate_on_submit():
-        if _limiter().is_blocked(_client_address()):
+        if _limiter().is_exhausted(_client_address()):
             form.form_errors.append("Too many attempts from here. Wait a few minutes.")
             return render_template("console/login_code.html", form=form), 429
         db = get_session()
@@ -114,7 +116,7 @@ def login_code() -> BaseResponse | str | tuple[str, int]:
         if ok:
             session[FACTOR_OK] = True
             return redirect(session.pop("console_next", url_for("console_home.dashboard")))
-        _limiter().record_failure(_client_address())
+        _limiter().record(_client_address())
         form.code.errors = ["That code is not right (or was used already). Try the next one."]
         return render_template("console/login_code.html", form=form), 401
     return render_template("console/login_code.html", form=form)
