@@ -424,12 +424,15 @@ def disburse(
     allow_overpay: bool,
 ) -> None:
     """Record a bank payout to a beneficiary: payable to disbursed, with its document."""
+    from ledger.days import instant_of_day
     from ledger.manual import record_bank_payout
     from ledger.routing.disburse import BankPayout
 
     settings = _settings(ctx)
-    paid_at = _local_date(paid_on, settings, "--date")
-    assert paid_at is not None
+    try:
+        paid_at = instant_of_day(date.fromisoformat(paid_on), settings.tz)
+    except ValueError as exc:
+        raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from exc
     payout = BankPayout(
         beneficiary_key=beneficiary,
         asset=asset,

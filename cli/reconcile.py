@@ -3,7 +3,7 @@ change is audited as the user running the command."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from cli.common import _handle_errors, _session, _settings
 from ledger.audit import Actor, record_change
+from ledger.days import instant_of_day
 from ledger.imports.parse import parse_decimal, to_units
 from ledger.manual import ManualEntry, ManualKind, record_manual_entry
 from ledger.models import Asset, FailReason, ItemSource, ItemState
@@ -93,7 +94,7 @@ def entry_add(
                 reference=reference,
                 asset=asset,
                 amount=units,
-                at=datetime.combine(day, time(12), settings.tz),
+                at=instant_of_day(day, settings.tz),
                 artwork=artwork,
                 channel=channel,
                 buyer=buyer,

@@ -18,10 +18,11 @@ import re
 import unicodedata
 from collections.abc import Mapping as TypingMapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from ledger.days import instant_of_day
 from ledger.errors import LedgerError
 from ledger.imports.mapping import Column, Mapping
 
@@ -179,7 +180,7 @@ def parse_when(raw: str, column: Column, tz: ZoneInfo) -> datetime:
             day = datetime.strptime(text, pattern).date()
         except ValueError:
             continue
-        return datetime.combine(day, time(12), tz)  # noon local: the day survives any offset
+        return instant_of_day(day, tz)  # noon local: the day survives any offset
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:

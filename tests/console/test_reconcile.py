@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from cli.main import main
 from ledger.db import session_scope
 from ledger.models import AuditLog, Disbursement, ItemState, JournalEntry, ReconcileItem
 from tests.console.conftest import Account, csrf_token, login
@@ -113,6 +117,45 @@ def test_a_bank_disbursement_with_evidence_from_the_console(
     assert too_much.status_code == 400 and "not yet paid" in too_much.get_data(as_text=True)
     page = client.get("/console/reconcile/").get_data(as_text=True)
     assert "Open discrepancies" in page
+
+
+def test_payouts_of_one_day_from_the_console_and_the_cli_get_the_same_instant(
+    console_app: Flask, accounts: dict[str, Account], instance_dir: Path,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    """Both stamp the statement's day the same way (noon, local, as manual entries and imported
+    files do), so payouts of the same day sort and report alike whichever way they came in."""
+    client = console_app.test_client()
+    login(console_app, client, accounts["organiser"])
+    _entry(client, "S-1", "100000")
+    form = {
+        "csrf_token": csrf_token(client, "/console/reconcile/disbursement"),
+        "beneficiary": "crisis-centre-almaty", "asset": "KZT", "amount": "50000",
+        "reference": "BANK-1", "paid_on": "2024-03-05", "document": (io.BytesIO(PDF), "order.pdf"),
+    }
+    assert client.post("/console/reconcile/disbursement", data=form,
+                       content_type="multipart/form-data").status_code == 302
+    order = tmp_path / "order.pdf"
+    order.write_bytes(PDF)
+    monkeypatch.setenv("LEDGER_PATHS_INSTANCE", str(instance_dir))
+    result = CliRunner().invoke(main, [
+        "disburse", "--beneficiary", "crisis-centre-almaty", "--asset", "KZT",
+        "--amount", "1000000", "--reference", "BANK-2", "--document", str(order),
+        "--date", "2024-03-05",
+    ])
+    assert result.exit_code == 0, result.output
+    with session_scope(console_app.extensions["ledger.session_factory"]) as session:
+        stamps = {
+            payout.reference: session.get(JournalEntry, payout.entry_id).effective_at  # type: ignore[union-attr]
+            for payout in session.scalars(select(Disbursement))
+        }
+    assert set(stamps) == {"BANK-1", "BANK-2"}
+    assert stamps["BANK-1"] == stamps["BANK-2"]  # the same day, the same instant (noon, local)
+    bad = CliRunner().invoke(main, [
+        "disburse", "--beneficiary", "crisis-centre-almaty", "--asset", "KZT",
+        "--amount", "1", "--reference", "BANK-9", "--document", str(order), "--date", "5.3.2024",
+    ])
+    assert bad.exit_code != 0 and "--date" in bad.output
 
 
 def test_an_auditor_sees_the_inbox_but_cannot_act(

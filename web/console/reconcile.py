@@ -4,8 +4,6 @@ its evidence, and the open discrepancies with their reasons."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -15,6 +13,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ledger.audit import record_change
+from ledger.days import instant_of_day
 from ledger.errors import LedgerError, NotFoundError
 from ledger.imports.parse import parse_decimal, to_units
 from ledger.manual import ManualEntry, ManualKind, record_bank_payout, record_manual_entry
@@ -304,7 +303,7 @@ def disbursement() -> str | tuple[str, int] | BaseResponse:
                 asset=form.asset.data or "",
                 amount=units,
                 bank_reference=form.reference.data or "",
-                paid_at=datetime.combine(form.paid_on.data, time(12), settings.tz),
+                paid_at=instant_of_day(form.paid_on.data, settings.tz),
                 document=data,
                 document_name=name,
             )
@@ -351,7 +350,7 @@ def entry() -> str | tuple[str, int] | BaseResponse:
                 reference=form.reference.data or "",
                 asset=form.asset.data or "",
                 amount=units,
-                at=datetime.combine(form.on.data, time(12), settings.tz),
+                at=instant_of_day(form.on.data, settings.tz),
                 artwork=form.artwork.data or None,
                 channel=form.channel.data or "Exhibition",
                 buyer=form.buyer.data or None,
