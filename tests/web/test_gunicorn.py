@@ -103,6 +103,15 @@ def test_gunicorn_serves_pages_from_postgresql(pg_demo_url: str, tmp_path: Path)
             f"{base}/artworks/zvcp7r?lang=en", headers={"If-None-Match": headers["ETag"]}
         )
         assert again == 304
+        # Plain repeat visits (answered from each worker's memory after the first: web.memo)
+        # are the same page, in the visitor's language, with the same headers.
+        plain = [
+            _get(f"{base}/artworks/zvcp7r", headers={"Accept-Language": "ru"}) for _ in range(8)
+        ]
+        assert {p[0] for p in plain} == {200} and len({p[2] for p in plain}) == 1
+        assert b'<html lang="ru"' in plain[0][2]
+        assert len({p[1]["ETag"] for p in plain}) == 1
+        assert all(p[1]["Content-Security-Policy"] for p in plain)
         assert _get(f"{base}/ledger?lang=en")[0] == 200
         assert _get(f"{base}/api/v1/totals")[0] == 200
     finally:
