@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledger.accounts import (
@@ -622,8 +622,8 @@ def unmatch_item(
             description=f"Match of reconciliation item {item.id} undone",
         )
         reversal_id = reversal.id
-        # The payout the match recorded is no longer one; the journal keeps both entries.
-        session.execute(delete(Disbursement).where(Disbursement.entry_id == item.match_entry_id))
+        # The payout the match recorded stays, as the journal keeps both entries: the public
+        # ledger lists it with its correction (the reversal), nothing is deleted.
         route_pending(session)
     previous = item.state
     item.state = ItemState.PENDING

@@ -458,6 +458,9 @@ def build_public_core(
         sales_by_artwork = _extended_groups(old.sales_by_artwork, sales, lambda s: s.artwork_id)
         sales = old.sales + sales
     disbursements = []
+    # A payout whose entry was reversed (a match undone in reconciliation) is listed with its
+    # correction right after it, so the list adds up to the disbursed figure.
+    reversal_of = {e.reverses_entry_id: e for e in entries.values() if e.reverses_entry_id}
     for payout, asset_code in session.execute(
         select(Disbursement, Asset.code).join(Asset).order_by(Disbursement.id)
     ):
@@ -465,6 +468,7 @@ def build_public_core(
             session, after_id=payout.entry_id - 1
         )[payout.entry_id]
         reference = payout.reference if payout.method.value == "bank" else None
+        beneficiary_key = beneficiaries[payout.beneficiary_id].key
         disbursements.append(
             PublicEntry(
                 entry_id=entry.id,
@@ -474,10 +478,26 @@ def build_public_core(
                 received=payout.amount,
                 pledged=0,
                 artwork_id=None,
-                beneficiary_key=beneficiaries[payout.beneficiary_id].key,
+                beneficiary_key=beneficiary_key,
                 proof=_proof(entry, reference),
             )
         )
+        reversal = reversal_of.get(entry.id)
+        if reversal is not None:
+            disbursements.append(
+                PublicEntry(
+                    entry_id=reversal.id,
+                    at=_aware(reversal.effective_at),
+                    kind="disbursement",
+                    asset=asset_code,
+                    received=-payout.amount,
+                    pledged=0,
+                    artwork_id=None,
+                    beneficiary_key=beneficiary_key,
+                    proof=_proof(reversal, reference),
+                    is_reversal=True,
+                )
+            )
     ledger = PublicLedger(
         totals=totals,
         by_artwork=by_artwork,

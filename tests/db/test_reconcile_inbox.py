@@ -44,6 +44,7 @@ from ledger.reconcile.inbox import (
     unmatch_item,
 )
 from ledger.reports.figures import get_total_figures
+from ledger.reports.public import build_public_ledger
 from ledger.routing.disburse import BankPayout, record_bank_disbursement, record_chain_disbursements
 from ledger.routing.route import route_pending
 
@@ -229,9 +230,16 @@ def test_an_unknown_transfer_is_suggested_payables_and_undo_restores_the_balance
         select(JournalEntry).where(JournalEntry.reverses_entry_id == match_entry)
     ).one()
     assert reversal.postings
-    assert (
-        demo.scalars(select(Disbursement).where(Disbursement.entry_id == match_entry)).all() == []
-    )
+    # Nothing is deleted: the payout stays on record and the public ledger lists it with its
+    # correction, the two adding up to the unchanged disbursed figure.
+    assert demo.scalars(select(Disbursement).where(Disbursement.entry_id == match_entry)).one()
+    listed = [
+        (d.entry_id, d.received, d.is_reversal)
+        for d in build_public_ledger(demo).disbursements
+        if d.asset == "USDT"
+    ]
+    assert listed == [(match_entry, 600, False), (reversal.id, -600, True)]
+    assert sum(d[1] for d in listed) == figures_before.disbursed
     # Matching again posts a new entry (a second generation), and undoing it again restores.
     match_item(demo, item, WHO, candidate_ref="beneficiary:crisis-centre-almaty")
     assert item.match_entry_id not in (None, match_entry)
