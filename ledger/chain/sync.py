@@ -21,6 +21,7 @@ transaction as the rows it covers and is never ahead of them.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -261,6 +262,15 @@ class Syncer:
             record_sync_run(
                 self.sessions, self.chain_id, started_at, time.monotonic() - began, None, exc
             )
+            raise
+        except Exception as exc:
+            # Not one of ours (a bug, a database that went away): the status page must show it
+            # too, or organisers would see only the last good run. If even that cannot be
+            # written, the original error is the one that goes on.
+            with contextlib.suppress(Exception):
+                record_sync_run(
+                    self.sessions, self.chain_id, started_at, time.monotonic() - began, None, exc
+                )
             raise
 
     # ------------------------------------------------------------------ one pass

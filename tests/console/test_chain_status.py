@@ -138,6 +138,22 @@ def test_a_failing_pass_records_its_error_and_still_raises(
         assert run.error and "RpcUnavailableError" in run.error and "APIKEY" not in run.error
 
 
+def test_an_unexpected_failure_is_recorded_too_and_still_raises(
+    console_app: Flask, settings: Settings
+) -> None:
+    class BrokenClient:
+        def fetch_block_header(self, tag: int | str) -> None:
+            raise KeyError("a bug, not an RPC error")
+
+    sessions = console_app.extensions["ledger.session_factory"]
+    syncer = Syncer(sessions, BrokenClient(), settings.chain)  # type: ignore[arg-type]
+    with pytest.raises(KeyError):
+        syncer.sync()
+    with session_scope(sessions) as session:
+        (run,) = session.scalars(select(SyncRun))
+        assert run.error and run.error.startswith("KeyError")
+
+
 def test_old_runs_are_forgotten(console_app: Flask) -> None:
     sessions = console_app.extensions["ledger.session_factory"]
     now = datetime.now(UTC)
