@@ -9,10 +9,12 @@ disbursements they confirm), and one audit record.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -33,12 +35,21 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # ------------------------------------------------------------------------ staged uploads
 
 
-def stage_upload(directory: Path, data: bytes) -> str:
-    """Keep ``data`` under its SHA-256 until it is committed; return the hash."""
+# An upload previewed but never committed or discarded (a closed tab) is removed this long
+# after it was staged: a bank statement holds counterparties' names, which must not pile up.
+STAGED_FOR_S = 24 * 3600
+
+
+def stage_upload(directory: Path, data: bytes, *, now: float | None = None) -> str:
+    """Keep ``data`` under its SHA-256 until it is committed; return the hash. Uploads staged
+    more than ``STAGED_FOR_S`` ago are removed first."""
     sha256 = hashlib.sha256(data).hexdigest()
     directory.mkdir(parents=True, exist_ok=True)
+    prune_staged(directory, now=now)
     path = directory / sha256
-    if not path.exists():
+    if path.exists():
+        os.utime(path)  # staged again: its day starts now
+    else:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".upload-")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -57,6 +68,20 @@ def read_staged(directory: Path, sha256: str) -> bytes:
     if hashlib.sha256(data).hexdigest() != sha256:
         raise NotFoundError("the uploaded file changed on disk: upload it again")
     return data
+
+
+def prune_staged(directory: Path, *, now: float | None = None) -> int:
+    """Remove staged uploads (and half-written ones) older than ``STAGED_FOR_S``; return how
+    many were removed."""
+    cutoff = (time.time() if now is None else now) - STAGED_FOR_S
+    removed = 0
+    for path in directory.iterdir():
+        is_staged = _SHA256.match(path.name) or path.name.startswith(".upload-")
+        with contextlib.suppress(FileNotFoundError):  # another request removed it first
+            if is_staged and path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def discard_staged(directory: Path, sha256: str) -> None:
