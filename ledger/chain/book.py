@@ -36,6 +36,8 @@ from ledger.chain.decode import (
     LogPosition,
     RevenueClaim,
     Trade,
+    TransferBatch,
+    TransferSingle,
     WbnbDeposit,
     WbnbWithdrawal,
 )
@@ -55,10 +57,17 @@ class BookingError(LedgerError):
 
 @dataclass(frozen=True)
 class EditionChange:
+    """A change to the editions of a token. With ``quantity`` 0 (ERC-721, marketplace asks) it
+    applies to every edition of the token; with a quantity (an ERC-1155 transfer of that many
+    units from ``sender``) to that many of the token's editions ``sender`` holds, lowest
+    edition numbers first (the zero address: editions nobody holds yet, for a mint)."""
+
     collection_id: int
     token_id: int
     status: EditionStatus | None = None
     holder: str | None = None
+    quantity: int = 0
+    sender: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,9 @@ class _Transaction:
         self.at = at
         self.booking = Booking()
         self.explained: dict[tuple[str, str, int], int] = {}  # (wallet, asset, amount) -> n
+        # ERC-1155 units sold in this transaction: (contract, token id, buyer) -> units; the
+        # transfers that move them mark the editions they move as sold.
+        self.sold_units: dict[tuple[str, int, str], int] = {}
 
     def explain(self, wallet: str, asset: str, amount: int) -> None:
         if amount:
@@ -165,6 +177,27 @@ class _Transaction:
             self.booking.edition_changes.append(
                 EditionChange(collection_id, token_id, status, holder)
             )
+
+    def move_units(self, contract: str, sender: str, recipient: str, token_id: int,
+                   units: int) -> None:
+        """An ERC-1155 transfer: ``units`` of ``token_id`` from ``sender`` to ``recipient``;
+        those sold to the recipient in this transaction are marked sold."""
+        if units <= 0 or contract not in self.watch.collections:
+            return
+        key = (contract, token_id, recipient)
+        sold = min(self.sold_units.get(key, 0), units)
+        if sold:
+            self.sold_units[key] -= sold
+            self._move(contract, sender, recipient, token_id, sold, EditionStatus.SOLD)
+        if units - sold:
+            self._move(contract, sender, recipient, token_id, units - sold, None)
+
+    def _move(self, contract: str, sender: str, recipient: str, token_id: int, units: int,
+              status: EditionStatus | None) -> None:
+        self.booking.edition_changes.append(
+            EditionChange(self.watch.collections[contract], token_id, status, recipient,
+                          quantity=units, sender=sender)
+        )
 
     # -- PancakeSwap ------------------------------------------------------------------
 
@@ -242,6 +275,9 @@ class _Transaction:
         what = f"#{e.token_id} of {e.nft_contract}"
         if e.kind == "erc721":
             self.edition(e.nft_contract, e.token_id, status=EditionStatus.SOLD, holder=e.buyer)
+        else:
+            key = (e.nft_contract, e.token_id, e.buyer)
+            self.sold_units[key] = self.sold_units.get(key, 0) + e.amount
         if e.seller in own:
             legs: list[tuple[str, str, int]] = [(own[e.seller], asset, net)]
             self.explain(e.seller, asset, net)
@@ -357,6 +393,13 @@ def book_transaction(
     for event in events:
         if isinstance(event, Erc20Transfer):
             tx.erc20_transfer(event)
+        elif isinstance(event, TransferSingle):
+            tx.move_units(event.position.address, event.sender, event.recipient,
+                          event.token_id, event.value)
+        elif isinstance(event, TransferBatch):
+            for token_id, units in zip(event.token_ids, event.values, strict=True):
+                tx.move_units(event.position.address, event.sender, event.recipient,
+                              token_id, units)
         elif isinstance(event, WbnbDeposit | WbnbWithdrawal):
             tx.wrap(event)
     # Entries in log order, so a rebuild posts them in the same order.

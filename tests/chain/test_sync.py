@@ -214,3 +214,51 @@ def test_two_clean_rebuilds_give_identical_journals(
     second = fresh_copy()  # another database, other range sizes
     second.sync()
     assert second.checksum() == first.checksum()
+
+
+def test_erc1155_units_move_editions_one_by_one_and_a_sale_marks_those_it_moved(
+    deployed: Deployment, anvil_node: Anvil, make_ledger: Callable[..., SyncedLedger]
+) -> None:
+    """Five editions are five units of one ERC-1155 token: a mint gives them to the wallet, an
+    Element sale of two moves (and sells) the two lowest-numbered, a transfer and a batch move
+    units on, and the editions left stay available with the wallet."""
+    from ledger.models import Artwork, Collection, TokenStandard
+
+    d, acc = deployed, deployed.accounts
+    ledger = make_ledger(anvil_node.url)
+    with ledger.sessions() as session:
+        collection = Collection(
+            key="bd-1155", name="Behind the Door (1155)", chain_id=56,
+            contract=d.collection1155.address.lower(), standard=TokenStandard.ERC1155,
+        )
+        artwork = session.scalars(select(Artwork).where(Artwork.key == "venera")).one()
+        session.add(collection)
+        session.flush()
+        for number in range(1, 6):
+            session.add(NftEdition(artwork=artwork, collection_id=collection.id, token_id=7,
+                                   edition_number=number, edition_size=5,
+                                   status=EditionStatus.AVAILABLE))
+        session.commit()
+    seller, buyer, other = acc.seller, acc.buyer, acc.other[0]
+    sc.mint_1155(d, seller, 7, 5)
+    sc.approve_all(d, d.collection1155, seller, d.element.address)
+    sc.element_sell_1155(d, seller, buyer, 7, 2, amount=2 * 10**16)
+    sc.transfer_1155(d, buyer, other, 7, 1)
+    sc.transfer_1155_batch(d, seller, other, [7], [1])
+    finalize(anvil_node)
+    ledger.sync()
+
+    with ledger.sessions() as session:
+        editions = {
+            e.edition_number: (e.status, e.holder)
+            for e in session.scalars(select(NftEdition).where(NftEdition.collection_id.in_(
+                select(Collection.id).where(Collection.key == "bd-1155"))))
+        }
+    sold, available = EditionStatus.SOLD, EditionStatus.AVAILABLE
+    assert editions == {
+        1: (sold, other.lower()),  # sold to the buyer, who gave it on
+        2: (sold, buyer.lower()),
+        3: (available, other.lower()),  # given by the wallet in a batch: moved, not sold
+        4: (available, seller.lower()),
+        5: (available, seller.lower()),
+    }
