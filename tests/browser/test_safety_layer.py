@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Route
 
 from tests.browser.conftest import LiveServer
 
@@ -65,9 +65,7 @@ def test_quick_exit_button_replaces_the_page(
 
 
 # Runs in our page before its scripts: when the overlay appears (just before the script leaves
-# for the neutral site), report what the page shows at that moment. It reports through the
-# console: a console event is sent as the line runs, while an exposed function's call could be
-# dropped when the page leaves first (that made this test flaky).
+# for the neutral site), report what the page shows at that moment, through the console.
 _REPORT_WHEN_BLANKED = """
 new MutationObserver((changes, observer) => {
   const overlay = document.querySelector('.quick-exit-overlay');
@@ -86,17 +84,30 @@ new MutationObserver((changes, observer) => {
 def test_quick_exit_blanks_the_page_before_leaving(
     page: Page, live_server: LiveServer, neutral_site: str
 ) -> None:
+    # The request for the neutral site is held until the report has arrived: the page cannot
+    # have left before its report was sent (a report racing the departure was lost under load,
+    # seen in CI twice).
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route(lambda url: url.startswith(neutral_site), hold)
     page.add_init_script(_REPORT_WHEN_BLANKED)
     page.goto(live_server.url + ARTWORK)
-    # Wait for the report itself while clicking (under load the console event can arrive after
-    # the neutral site has loaded; page.on + wait_for_url then read an empty list).
     with page.expect_console_message(
-        lambda message: message.text.startswith("quick-exit-report "), timeout=10_000
+        lambda message: message.text.startswith("quick-exit-report "), timeout=15_000
     ) as report:
-        page.click(EXIT_BUTTON)
-    page.wait_for_url(neutral_site)
+        page.click(EXIT_BUTTON, no_wait_after=True)  # the navigation it starts is held
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the quick exit did not head for the neutral site"
     reported = json.loads(report.value.text.split(" ", 1)[1])
     assert reported == {"active": True, "mainShown": False, "title": "", "overlay": "Loading."}
+    held[0].continue_()
+    page.wait_for_url(neutral_site)
 
 
 def test_pressing_shift_three_times_exits(
