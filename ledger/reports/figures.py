@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -91,6 +91,28 @@ def sum_flows(
     for (k, asset, kind), amount in sums.items():
         out[k].by_asset[asset].add(kind, amount)
     return dict(out)
+
+
+def add_sums(
+    earlier: Mapping[K, FiguresByAsset], later: Mapping[K, FiguresByAsset]
+) -> dict[K, FiguresByAsset]:
+    """``earlier`` plus ``later`` (sums of flows that came after), in new objects where a key
+    is in both: ``earlier`` is left as it was (a public ledger still holds it)."""
+    out = dict(earlier)
+    for key, added in later.items():
+        before = out.get(key)
+        if before is None:
+            out[key] = added
+            continue
+        combined = FiguresByAsset()
+        for asset, figures in before.by_asset.items():
+            combined.by_asset[asset] = replace(figures)
+        for asset, figures in added.by_asset.items():
+            target = combined.by_asset[asset]
+            for kind in FlowKind:
+                target.add(kind, getattr(figures, kind.value))
+        out[key] = combined
+    return out
 
 
 def compute_totals_from_balances(balances: Mapping[tuple[str, str], int]) -> dict[str, Figures]:

@@ -47,7 +47,7 @@ from ledger.models import (
 from ledger.models.stamps import PUBLIC, ChangeStamp
 from ledger.models.text import choose_text
 from ledger.rates import RateBook, RateUsed, compute_rate, get_rate_book
-from ledger.reports.figures import Figures, FiguresByAsset, sum_flows
+from ledger.reports.figures import Figures, FiguresByAsset, add_sums, sum_flows
 from ledger.reports.flows import (
     EntryProof,
     Flow,
@@ -443,12 +443,12 @@ def build_public_core(
         flows_by_artwork = _group_by_artwork(flows)
         sales_by_artwork = _sales_by_artwork(sales)
     else:
-        totals = _merged_sums({"total": old.totals}, total)["total"]
-        by_artwork = _merged_sums(
+        totals = add_sums({"total": old.totals}, total)["total"]
+        by_artwork = add_sums(
             old.by_artwork, sum_flows(new_flows, lambda f: [f.attr.artwork_id])
         )
         by_beneficiary = (
-            _merged_sums(old.by_beneficiary, sum_flows(new_flows, recipient_key))
+            add_sums(old.by_beneficiary, sum_flows(new_flows, recipient_key))
             if owner_of == old.recipient_of
             else sum_flows(flows, recipient_key)  # an account changed hands: all again
         )
@@ -595,29 +595,6 @@ def _list_sales(
             )
         )
     return sales
-
-
-def _merged_sums(
-    old: Mapping[K, FiguresByAsset], new: Mapping[K, FiguresByAsset]
-) -> dict[K, FiguresByAsset]:
-    """``old`` plus ``new``, in new objects where they meet (``old`` is left as it was)."""
-    out = dict(old)
-    for key, added in new.items():
-        before = out.get(key)
-        if before is None:
-            out[key] = added
-            continue
-        combined = FiguresByAsset()
-        for asset, figures in before.by_asset.items():
-            combined.by_asset[asset] = replace(figures)
-        for asset, figures in added.by_asset.items():
-            target = combined.by_asset[asset]
-            target.pledged += figures.pledged
-            target.received += figures.received
-            target.routed += figures.routed
-            target.disbursed += figures.disbursed
-        out[key] = combined
-    return out
 
 
 def _extended_groups(
