@@ -10,7 +10,16 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.models.base import Base, str_enum
@@ -69,11 +78,7 @@ class TextSet(Base):
 
     def present_texts(self) -> dict[str, str]:
         """The text of each variant that is not missing, by language."""
-        return {
-            v.lang: v.text
-            for v in self.variants
-            if v.text is not None and v.status != VariantStatus.MISSING
-        }
+        return {v.lang: v.text for v in self.variants if v.is_present and v.text is not None}
 
     def missing_languages(self, languages: Sequence[str] = LANGUAGES) -> list[str]:
         return [lang for lang in languages if self.text_in(lang) is None]
@@ -97,3 +102,13 @@ class TextVariant(Base):
     text: Mapped[str | None] = mapped_column(Text)
 
     text_set: Mapped[TextSet] = relationship(back_populates="variants")
+
+    @hybrid_property
+    def is_present(self) -> bool:
+        """A variant with a text to show (not a recorded gap); in a query too."""
+        return self.status != VariantStatus.MISSING and self.text is not None
+
+    @is_present.inplace.expression
+    @classmethod
+    def _is_present_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.status != VariantStatus.MISSING, cls.text.is_not(None))

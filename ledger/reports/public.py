@@ -42,7 +42,6 @@ from ledger.models import (
     RoutingRecord,
     SyncCursor,
     TextVariant,
-    VariantStatus,
 )
 from ledger.models.stamps import PUBLIC, ChangeStamp
 from ledger.models.text import choose_text
@@ -532,7 +531,7 @@ def _artwork_titles(session: Session) -> list[tuple[int, str, str, dict[str, str
     for text_set_id, lang, text in connection.execute(
         select(TextVariant.text_set_id, TextVariant.lang, TextVariant.text)
         .join(Artwork, Artwork.title_id == TextVariant.text_set_id)
-        .where(TextVariant.status != VariantStatus.MISSING, TextVariant.text.is_not(None))
+        .where(TextVariant.is_present)
     ):
         if text is not None:
             titles[text_set_id][lang] = text
