@@ -44,8 +44,9 @@ from ledger.chain.decode import (
 from ledger.chain.watchlist import Watchlist
 from ledger.errors import LedgerError
 from ledger.journal import EntrySpec, Evidence, PostingSpec
-from ledger.models import EditionStatus
+from ledger.models import EditionStatus, NftEdition
 
+ZERO_ADDRESS = "0x" + "0" * 40
 PANCAKE = "PancakeSwap"
 ELEMENT = "Element"
 BPS = 10_000
@@ -68,6 +69,17 @@ class EditionChange:
     holder: str | None = None
     quantity: int = 0
     sender: str | None = None
+
+    def applies_to(self, of_token: Sequence[NftEdition]) -> list[NftEdition]:
+        """The editions (of this change's token) it changes. A transfer of more units than
+        the catalogue has editions for moves the editions there are."""
+        if not self.quantity:
+            return list(of_token)
+        if self.sender in (None, ZERO_ADDRESS):
+            held = [e for e in of_token if e.holder in (None, ZERO_ADDRESS)]
+        else:
+            held = [e for e in of_token if e.holder == self.sender]
+        return sorted(held, key=lambda e: e.edition_number)[: self.quantity]
 
 
 @dataclass(frozen=True)

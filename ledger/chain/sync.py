@@ -660,7 +660,7 @@ class Syncer:
                 editions[(edition.collection_id, edition.token_id)].append(edition)
         for change in changes:
             of_token = editions.get((change.collection_id, change.token_id), [])
-            for edition in _editions_changed(of_token, change):
+            for edition in change.applies_to(of_token):
                 if change.holder is not None:
                     edition.holder = change.holder
                 status = change.status
@@ -899,20 +899,3 @@ class Syncer:
             cursor.fetched_to = end
             cursor.fetched_hash = headers[-1].hash
             session.commit()
-
-
-ZERO_ADDRESS = "0x" + "0" * 40
-
-
-def _editions_changed(of_token: list[NftEdition], change: EditionChange) -> list[NftEdition]:
-    """The editions a change applies to: all of the token's (``quantity`` 0), or that many of
-    those the sender holds, lowest edition numbers first (a mint: those nobody holds yet). A
-    transfer of more units than the catalogue has editions for moves the editions there are."""
-    if not change.quantity:
-        return of_token
-    if change.sender in (None, ZERO_ADDRESS):
-        held = [e for e in of_token if e.holder in (None, ZERO_ADDRESS)]
-    else:
-        held = [e for e in of_token if e.holder == change.sender]
-    return sorted(held, key=lambda e: e.edition_number)[: change.quantity]
-
