@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.journal import EntrySpec, PostingSpec, ensure_asset, open_account
-from ledger.models import AssetKind
+from ledger.accounts import bank_account, sales_account
+from ledger.journal import EntrySpec, Evidence, PostingSpec, ensure_asset, open_account, post_entry
+from ledger.models import Artwork, AssetKind
+from ledger.routing.attribute import Attribution
+from ledger.routing.route import record_attribution
 
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 ACCOUNTS = (
@@ -45,3 +49,26 @@ def sale(key: str, amount: int, asset: str = "BNB", fee: int = 0) -> EntrySpec:
     return EntrySpec(
         idempotency_key=key, effective_at=WHEN, description=f"sale {key}", postings=postings
     )
+
+
+def attributed_cash_sale(
+    session: Session, key: str, amount: int, artwork: str, at: datetime
+) -> int:
+    """Post a KZT cash sale at the exhibition and attribute it to ``artwork`` (its key); return
+    the entry's id. The bank and sales accounts must be open; routing is the caller's."""
+    entry = post_entry(
+        session,
+        EntrySpec(
+            idempotency_key=key,
+            effective_at=at,
+            description=f"sale {key}",
+            postings=[
+                PostingSpec(bank_account(), "KZT", amount),
+                PostingSpec(sales_account("Exhibition"), "KZT", -amount),
+            ],
+            evidence=Evidence.manual(),
+        ),
+    )
+    art_id = session.scalars(select(Artwork.id).where(Artwork.key == artwork)).one()
+    record_attribution(session, entry, Attribution("Exhibition", artwork_id=art_id))
+    return entry.id

@@ -51,20 +51,20 @@ def test_a_core_extended_with_new_sales_equals_a_fresh_one_and_leaves_the_old_on
     from ledger.journal import open_account
     from ledger.reports.flows import update_flow_book
     from ledger.routing.route import route_pending
-    from tests.web.test_ledger_updates import _sale
+    from tests.factories import attributed_cash_sale
 
     engine = make_engine(fresh_database_url)
     try:
         with Session(engine) as session:
             for name in (bank_account(), sales_account("Exhibition")):
                 open_account(session, name)
-            _sale(session, "cash-a", 100_000, "venera", datetime(2024, 3, 1, tzinfo=UTC))
+            attributed_cash_sale(session, "cash-a", 100_000, "venera", datetime(2024, 3, 1, tzinfo=UTC))
             route_pending(session)
             book, _ = update_flow_book(session, None)
             before = build_public_core(session, flow_book=book)
             kept = copy.deepcopy(before.ledger)
-            _sale(session, "cash-b", 70_000, "alina", datetime(2024, 3, 2, tzinfo=UTC))
-            _sale(session, "cash-c", 30_000, "venera", datetime(2024, 3, 3, tzinfo=UTC))
+            attributed_cash_sale(session, "cash-b", 70_000, "alina", datetime(2024, 3, 2, tzinfo=UTC))
+            attributed_cash_sale(session, "cash-c", 30_000, "venera", datetime(2024, 3, 3, tzinfo=UTC))
             route_pending(session)
             book, is_extended = update_flow_book(session, book)
             assert is_extended

@@ -9,43 +9,22 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.accounts import bank_account, sales_account
 from ledger.audit import Actor
 from ledger.catalogue.edit import withdraw_consent
 from ledger.demo.load import load_demo
-from ledger.journal import EntrySpec, Evidence, PostingSpec, open_account, post_entry, reverse_entry
-from ledger.models import Artwork
+from ledger.journal import open_account, reverse_entry
 from ledger.reports.flows import FlowBook, iter_flows, update_flow_book
 from ledger.reports.public import build_public_ledger, get_ledger_version
-from ledger.routing.attribute import Attribution
 from ledger.routing.disburse import BankPayout, record_bank_disbursement
-from ledger.routing.route import record_attribution, route_pending
+from ledger.routing.route import route_pending
+from tests.factories import attributed_cash_sale
 from web.transparency import LedgerCache
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
 FALLBACK = ("kk", "ru", "en")
-
-
-def _sale(session: Session, key: str, amount: int, artwork: str, at: datetime) -> int:
-    entry = post_entry(
-        session,
-        EntrySpec(
-            idempotency_key=key,
-            effective_at=at,
-            description=f"sale {key}",
-            postings=[
-                PostingSpec(bank_account(), "KZT", amount),
-                PostingSpec(sales_account("Exhibition"), "KZT", -amount),
-            ],
-            evidence=Evidence.manual(),
-        ),
-    )
-    art_id = session.scalars(select(Artwork.id).where(Artwork.key == artwork)).one()
-    record_attribution(session, entry, Attribution("Exhibition", artwork_id=art_id))
-    return entry.id
 
 
 def _payout(session: Session, documents: Path, reference: str, amount: int, at: datetime) -> None:
@@ -86,8 +65,8 @@ def test_a_ledger_updated_with_new_entries_equals_a_full_build(
     cache = LedgerCache()
     book, _ = _check(session, None, cache)
 
-    first = _sale(session, "cash-1", 100_000, "venera", T0)
-    _sale(session, "cash-2", 70_000, "alina", T0 + timedelta(hours=1))
+    first = attributed_cash_sale(session, "cash-1", 100_000, "venera", T0)
+    attributed_cash_sale(session, "cash-2", 70_000, "alina", T0 + timedelta(hours=1))
     route_pending(session)
     book, is_extended = _check(session, book, cache)
     assert is_extended  # new routed sales after everything else: only they were applied
@@ -106,14 +85,14 @@ def test_a_ledger_updated_with_new_entries_equals_a_full_build(
 
     # A sale posted, seen, and routed only afterwards: its receipt was applied unattributed,
     # so the journal is replayed.
-    _sale(session, "cash-3", 20_000, "venera", T0 + timedelta(days=3))
+    attributed_cash_sale(session, "cash-3", 20_000, "venera", T0 + timedelta(days=3))
     book, is_extended = _check(session, book, cache)
     route_pending(session)
     book, is_extended = _check(session, book, cache)
     assert not is_extended
 
     # A sale dated before what was applied changes the first-in-first-out order: replayed.
-    _sale(session, "cash-early", 5_000, "alina", T0 - timedelta(days=1))
+    attributed_cash_sale(session, "cash-early", 5_000, "alina", T0 - timedelta(days=1))
     route_pending(session)
     book, is_extended = _check(session, book, cache)
     assert not is_extended
