@@ -48,13 +48,13 @@ from devchain.anvil import Anvil  # noqa: E402
 from devchain.deploy import deploy_all  # noqa: E402
 from devchain.solidity import compile_contracts  # noqa: E402
 from ledger import migrate  # noqa: E402
-from ledger.chain.decode import decode_logs  # noqa: E402
+from ledger.chain.decode import decode_log, decode_logs  # noqa: E402
 from ledger.chain.fetch import RangeSizer, iter_log_chunks  # noqa: E402
 from ledger.chain.rpc import RpcClient  # noqa: E402
-from ledger.chain.sync import Syncer  # noqa: E402
+from ledger.chain.sync import LOG_INSERT, Syncer, collecting_per_range, log_row  # noqa: E402
 from ledger.chain.watchlist import get_watchlist  # noqa: E402
 from ledger.config import load_settings  # noqa: E402
-from ledger.db import make_engine, make_session_factory, session_scope  # noqa: E402
+from ledger.db import execute_many, make_engine, make_session_factory, session_scope  # noqa: E402
 from ledger.demo.load import load_demo  # noqa: E402
 from ledger.models import ChainLog, JournalEntry  # noqa: E402
 
@@ -78,7 +78,9 @@ def chain_settings(url: str, rpc_url: str) -> Any:
     )
 
 
-def bare_fetch(settings: Any, start: int, end: int) -> tuple[float, int, list[dict[str, Any]]]:
+def bare_fetch(settings: Any, start: int, end: int) -> tuple[float, int]:
+    """(a): the sync's own eth_getLogs requests (filters, client, range sizer, concurrency and
+    garbage-collection policy), JSON parsed, each range dropped once counted."""
     engine = make_engine(settings.database_url)
     with make_session_factory(engine)() as session:
         filters = get_watchlist(session, settings.chain).log_filters()
@@ -86,13 +88,72 @@ def bare_fetch(settings: Any, start: int, end: int) -> tuple[float, int, list[di
     chain = settings.chain
     client = RpcClient(chain.rpc_urls, timeout_s=60)
     sizer = RangeSizer(min(chain.initial_range, chain.max_range), maximum=chain.max_range)
-    began = time.perf_counter()
-    logs: list[dict[str, Any]] = []
-    for chunk in iter_log_chunks(client, filters, start, end, sizer=sizer, concurrency=chain.concurrency):
-        logs.extend(chunk.logs)
+    began, cpu_began = time.perf_counter(), time.process_time()
+    fetched = 0
+    with collecting_per_range() as collect:
+        for chunk in iter_log_chunks(
+            client, filters, start, end, sizer=sizer, concurrency=chain.concurrency
+        ):
+            fetched += len(chunk.logs)
+            collect()
     elapsed = time.perf_counter() - began
+    bare_fetch.cpu_seconds = time.process_time() - cpu_began  # type: ignore[attr-defined]
     client.close()
-    return elapsed, len(logs), logs
+    return elapsed, fetched
+
+
+def fetch_all(settings: Any, start: int, end: int) -> list[dict[str, Any]]:
+    """Every followed log of the range, for timing the decoder on them (not timed)."""
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session:
+        filters = get_watchlist(session, settings.chain).log_filters()
+    engine.dispose()
+    chain = settings.chain
+    client = RpcClient(chain.rpc_urls, timeout_s=60)
+    sizer = RangeSizer(min(chain.initial_range, chain.max_range), maximum=chain.max_range)
+    logs: list[dict[str, Any]] = []
+    for chunk in iter_log_chunks(client, filters, start, end, sizer=sizer, concurrency=4):
+        logs.extend(chunk.logs)
+    client.close()
+    return logs
+
+
+def fetch_floor(settings: Any, start: int, end: int, *, store: bool) -> tuple[float, float]:
+    """The bare fetch plus a floor of the sync's own work, in the same loop: every log decoded
+    and kept if followed, as the sync decodes it (and with ``store``, its chain_log rows
+    inserted and committed per range, as the sync stores them), nothing booked.
+
+    Returns (wall seconds, CPU seconds of this process). What this costs over the bare fetch
+    no sync that decodes and stores every log in Python can avoid.
+    """
+    engine = make_engine(settings.database_url, writer=True)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        watch = get_watchlist(session, settings.chain)
+    filters = watch.log_filters()
+    chain = settings.chain
+    client = RpcClient(chain.rpc_urls, timeout_s=60)
+    sizer = RangeSizer(min(chain.initial_range, chain.max_range), maximum=chain.max_range)
+    began, cpu_began = time.perf_counter(), time.process_time()
+    with collecting_per_range() as collect:
+        for chunk in iter_log_chunks(
+            client, filters, start, end, sizer=sizer, concurrency=chain.concurrency
+        ):
+            rows = []
+            for log in chunk.logs:
+                event = decode_log(chain.chain_id, log)
+                if event is not None and watch.is_relevant(event):
+                    rows.append(log_row(log, event, booked=True))
+            if store:
+                with factory() as session:
+                    execute_many(session, LOG_INSERT, rows)
+                    session.commit()
+            del rows
+            collect()
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu_began
+    client.close()
+    engine.dispose()
+    return elapsed, cpu
 
 
 def run_sync(settings: Any, to_block: int | None = None) -> tuple[float, Any]:
@@ -290,12 +351,24 @@ def main() -> None:
         template = Path(fresh_db(work, "template").removeprefix("sqlite:///"))
         settings = chain_settings(fresh_db(work, "sync", template), node.url)
 
-        fetch_s, fetched, logs = bare_fetch(settings, 0, final)
-        print(f"(a) bare fetch: {fetched} logs in {fetch_s:.2f} s")
+        fetch_s, fetched = bare_fetch(settings, 0, final)
+        fetch_cpu_s = bare_fetch.cpu_seconds  # type: ignore[attr-defined]
+        print(f"(a) bare fetch: {fetched} logs in {fetch_s:.2f} s ({fetch_cpu_s:.2f} s of CPU)")
+        logs = fetch_all(settings, 0, final)
         began = time.perf_counter()
         decoded_count = len(decode_logs(56, logs))
         decode_s = time.perf_counter() - began
         del logs
+
+        # Floors: what decoding (and storing) every log costs on top of the same fetch.
+        floor_settings = chain_settings(fresh_db(work, "floor", template), node.url)
+        decode_floor_s, decode_floor_cpu = fetch_floor(floor_settings, 0, final, store=False)
+        store_floor_s, store_floor_cpu = fetch_floor(floor_settings, 0, final, store=True)
+        print(
+            f"(a2) fetch + decode, nothing stored: {decode_floor_s:.2f} s "
+            f"({decode_floor_cpu:.2f} s of CPU); (a3) + raw rows stored: {store_floor_s:.2f} s "
+            f"({store_floor_cpu:.2f} s of CPU)"
+        )
 
         sync_s, report = run_sync(settings)
         with Session(make_engine(settings.database_url)) as session:
@@ -309,8 +382,7 @@ def main() -> None:
         # (a') and (b') again through a proxy adding a provider's round-trip latency.
         proxy = LatencyProxy(node.url, args.latency_ms / 1000)
         lat_settings = chain_settings(fresh_db(work, "latency", template), proxy.url)
-        lat_fetch_s, _, lat_logs = bare_fetch(lat_settings, 0, final)
-        del lat_logs
+        lat_fetch_s, _ = bare_fetch(lat_settings, 0, final)
         lat_sync_s, _ = run_sync(lat_settings)
         proxy.close()
         print(
@@ -358,6 +430,9 @@ def main() -> None:
             "rows_stored": rows,
             "entries": entries,
             "sync_over_fetch": round(sync_s / fetch_s, 3),
+            "fetch_cpu_seconds": round(fetch_cpu_s, 3),
+            "decode_floor_over_fetch": round(decode_floor_s / fetch_s, 3),
+            "store_floor_over_fetch": round(store_floor_s / fetch_s, 3),
             "latency_ms": args.latency_ms,
             "fetch_seconds_at_latency": round(lat_fetch_s, 3),
             "sync_seconds_at_latency": round(lat_sync_s, 3),

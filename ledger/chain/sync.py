@@ -22,6 +22,7 @@ transaction as the rows it covers and is never ahead of them.
 from __future__ import annotations
 
 import contextlib
+import gc
 import queue
 import threading
 import time
@@ -114,8 +115,8 @@ class SyncReport:
     retracted_entries: int = 0
 
 
-# qmark style; "?" becomes "%s" on psycopg. Rows come from _log_row, in this column order.
-_LOG_INSERT = (
+# qmark style; "?" becomes "%s" on psycopg. Rows come from log_row, in this column order.
+LOG_INSERT = (
     "INSERT INTO chain_log (chain_id, block_number, block_hash, block_timestamp, tx_hash, "
     "tx_index, log_index, address, topic0, topic1, topic2, topic3, data, is_booked) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -123,8 +124,8 @@ _LOG_INSERT = (
 )
 
 
-def _log_row(log: Mapping[str, Any], event: DecodedEvent, booked: bool = False) -> tuple[Any, ...]:
-    """The chain_log row of a decoded log, in _LOG_INSERT's order (positions come decoded)."""
+def log_row(log: Mapping[str, Any], event: DecodedEvent, booked: bool = False) -> tuple[Any, ...]:
+    """The chain_log row of a decoded log, in LOG_INSERT's order (positions come decoded)."""
     p = event.position
     topics = log["topics"]
     n = len(topics)
@@ -207,6 +208,27 @@ def _decoded_ahead(
     finally:
         stop.set()
         pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def collecting_per_range() -> Iterator[Callable[[], int]]:
+    """Run a bulk pass without the automatic garbage collector; yield the collection to call
+    after each range (the young generations: what that range made and let go), and collect
+    fully once at the end.
+
+    A range keeps its hundreds of thousands of decoded logs, specs and rows alive until it is
+    committed, so the automatic collector, triggered every 700 allocations, scanned them again
+    and again and promoted them into full collections of the whole heap: 40 % of a 20,000-sale
+    sync (13.4 s against 8.2 s without it).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield lambda: gc.collect(1)
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()
 
 
 class Syncer:
@@ -557,7 +579,7 @@ class Syncer:
 
     def _decode_range(self, watch: Watchlist, chunk: LogChunk) -> _DecodedRange:
         decoded = self._decode_relevant(watch, chunk.logs)
-        return _DecodedRange(decoded, [_log_row(log, e, booked=True) for log, e in decoded])
+        return _DecodedRange(decoded, [log_row(log, e, booked=True) for log, e in decoded])
 
     def _timestamp(self, log: Mapping[str, Any]) -> int:
         raw = log.get("blockTimestamp")
@@ -739,7 +761,7 @@ class Syncer:
         SQLite and PostgreSQL): the ORM's bulk path with RETURNING was quadratic here, and even
         Core's per-row parameter processing cost more than the database's own work.
         """
-        execute_many(session, _LOG_INSERT, rows)
+        execute_many(session, LOG_INSERT, rows)
 
     def _backfill(
         self, watch: Watchlist, fees: FeeSchedule, start: int, end: int, report: SyncReport
@@ -755,21 +777,24 @@ class Syncer:
             sizer=self.sizer,
             concurrency=self.chain.concurrency,
         )
-        for chunk, decoded in _decoded_ahead(chunks, lambda c: self._decode_range(watch, c)):
-            self._store_final_chunk(watch, fees, chunk, decoded, report)
-            logs_seen += len(chunk.logs)
-            if self.on_progress:
-                self.on_progress(
-                    Progress(
-                        "backfill",
-                        start,
-                        end,
-                        chunk.to_block,
-                        logs_seen,
-                        report.entries_posted,
-                        time.monotonic() - began,
+        with collecting_per_range() as collect:
+            for chunk, decoded in _decoded_ahead(chunks, lambda c: self._decode_range(watch, c)):
+                self._store_final_chunk(watch, fees, chunk, decoded, report)
+                del decoded
+                collect()
+                logs_seen += len(chunk.logs)
+                if self.on_progress:
+                    self.on_progress(
+                        Progress(
+                            "backfill",
+                            start,
+                            end,
+                            chunk.to_block,
+                            logs_seen,
+                            report.entries_posted,
+                            time.monotonic() - began,
+                        )
                     )
-                )
         header = self.client.fetch_block_header(end)
         if header is None:
             raise _Restart  # no endpoint answers for it now: check again from the cursor
@@ -810,7 +835,7 @@ class Syncer:
             else:
                 # A range read again (--from-block, a changed watchlist): store what is new,
                 # then book only what is not booked yet, from the stored rows.
-                self._insert_logs(session, [_log_row(log, e) for log, e in decoded])
+                self._insert_logs(session, [log_row(log, e) for log, e in decoded])
                 after = self._count_stored(session, chunk.from_block, chunk.to_block)
                 report.logs_stored += after - before
                 pending = session.scalars(
@@ -873,7 +898,7 @@ class Syncer:
             if by_number.get(int(log["blockNumber"], 16)) != str(log["blockHash"]).lower():
                 raise _Restart
         decoded = self._decode_relevant(watch, logs)
-        rows = [_log_row(log, event) for log, event in decoded]
+        rows = [log_row(log, event) for log, event in decoded]
         with self.sessions() as session:
             cursor = self._cursor(session)
             if cursor.fetched_to != start - 1:
