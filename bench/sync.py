@@ -215,41 +215,58 @@ def naive_baseline(d: Any, directory: Path, start: int, end: int) -> tuple[float
     return elapsed, count
 
 
+def serve_latency_proxy(upstream: str, latency_s: float) -> None:
+    """Forward JSON-RPC to ``upstream`` after ``latency_s``; print the URL, serve until killed."""
+    import urllib.request
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            time.sleep(latency_s)
+            request = urllib.request.Request(
+                upstream, data=body, headers={"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(request, timeout=120) as reply:
+                payload = reply.read()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
 class LatencyProxy:
-    """Forward JSON-RPC to anvil after ``latency_s``, like a provider across a network."""
+    """A provider across a network: JSON-RPC forwarded to anvil after ``latency_s``, by a
+    process of its own (in the benchmark's process, relaying 95 MB of replies took CPU and the
+    GIL from the sync it measured, which a remote provider does not)."""
 
     def __init__(self, upstream: str, latency_s: float) -> None:
-        import urllib.request
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                time.sleep(latency_s)
-                request = urllib.request.Request(
-                    upstream, data=body, headers={"Content-Type": "application/json"}
-                )
-                with urllib.request.urlopen(request, timeout=120) as reply:
-                    payload = reply.read()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--latency-proxy", upstream, str(latency_s)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.url = self.process.stdout.readline().strip()
+        if not self.url.startswith("http://"):
+            self.close()
+            raise RuntimeError("the latency proxy did not start")
 
     def close(self) -> None:
-        self.server.shutdown()
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
 
 def child_sync(url: str, rpc_url: str, to_block: int) -> None:
@@ -324,7 +341,12 @@ def main() -> None:
     parser.add_argument("--follow-sales", type=int, default=40)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--child-sync", nargs=3, metavar=("URL", "RPC", "TO_BLOCK"))
+    parser.add_argument("--latency-proxy", nargs=2, metavar=("UPSTREAM", "LATENCY_S"))
     args = parser.parse_args()
+    if args.latency_proxy:
+        upstream, latency_s = args.latency_proxy
+        serve_latency_proxy(upstream, float(latency_s))
+        return
     if args.child_sync:
         url, rpc_url, to_block = args.child_sync
         child_sync(url, rpc_url, int(to_block))
