@@ -173,6 +173,11 @@ def _print_sync_report(report: SyncReport) -> None:
         click.echo(f"reorg: block {tip} replaced; common ancestor {ancestor}")
     if report.retracted_entries:
         click.echo(f"repair: {report.retracted_entries} entries retracted by reversing entries")
+    if report.restored_editions:
+        click.echo(
+            f"repair: {report.restored_editions} editions set back to what the canonical "
+            "chain left them"
+        )
 
 
 @contextmanager

@@ -48,12 +48,15 @@ from ledger.errors import LedgerError
 from ledger.journal import open_account, post_new_entries, reverse_entry
 from ledger.models import (
     EDITION_TRANSITIONS,
+    RAW_LOG_COLUMNS,
     Account,
     ChainBlock,
     ChainLog,
+    EditionStatus,
     JournalEntry,
     NftEdition,
     SyncCursor,
+    raw_log,
 )
 from ledger.routing.disburse import record_chain_disbursements
 from ledger.routing.route import route_pending
@@ -113,6 +116,7 @@ class SyncReport:
     pending_logs: int = 0
     reorgs: list[tuple[int, int]] = field(default_factory=list)  # (old tip, ancestor)
     retracted_entries: int = 0
+    restored_editions: int = 0
 
 
 # qmark style; "?" becomes "%s" on psycopg. Rows come from log_row, in this column order.
@@ -524,11 +528,14 @@ class Syncer:
                         ),
                     )
                     report.retracted_entries += 1
+            watch = get_watchlist(session, self.chain)
+            touched = self._tokens_changed_by(session, watch, orphaned)
             session.execute(
                 delete(ChainLog).where(
                     ChainLog.chain_id == self.chain_id, ChainLog.block_hash.in_(orphaned)
                 )
             )
+            report.restored_editions += self._restore_editions(session, watch, touched)
         session.execute(
             delete(ChainBlock).where(
                 ChainBlock.chain_id == self.chain_id, ChainBlock.number > ancestor
@@ -547,24 +554,94 @@ class Syncer:
         cursor.fetched_hash = kept.hash if kept else None
         cursor.halted_reason = None
 
+    def _booked_changes(
+        self, session: Session, watch: Watchlist, *where: Any
+    ) -> Iterator[EditionChange]:
+        """The edition changes of the booked logs ``where`` selects, in chain order, as their
+        booking made them (one transaction at a time, the fee schedule replayed with them)."""
+        fees = self._fees_booked(session)
+        at = datetime.fromtimestamp(0, UTC)  # edition changes do not depend on the time
+        rows = session.execute(
+            select(*(getattr(ChainLog, name) for name in RAW_LOG_COLUMNS))
+            .where(ChainLog.chain_id == self.chain_id, ChainLog.is_booked.is_(True), *where)
+            .order_by(ChainLog.block_number, ChainLog.log_index)
+            .execution_options(yield_per=5_000)
+        )
+        group: list[DecodedEvent] = []
+        for row in rows:
+            event = decode_log(self.chain_id, raw_log(*row))
+            if event is None or not watch.is_relevant(event):
+                continue
+            if group and event.position.tx_hash != group[0].position.tx_hash:
+                yield from book_transaction(watch, fees, group, at).edition_changes
+                group = []
+            group.append(event)
+        if group:
+            yield from book_transaction(watch, fees, group, at).edition_changes
+
+    def _tokens_changed_by(
+        self, session: Session, watch: Watchlist, block_hashes: set[str]
+    ) -> set[tuple[int, int]]:
+        """(collection id, token id) of every edition change booked from these blocks."""
+        return {
+            (change.collection_id, change.token_id)
+            for change in self._booked_changes(
+                session, watch, ChainLog.block_hash.in_(block_hashes)
+            )
+        }
+
+    def _restore_editions(
+        self, session: Session, watch: Watchlist, tokens: set[tuple[int, int]]
+    ) -> int:
+        """Set the editions of ``tokens`` to what the booked history left them: as the
+        catalogue creates them (available, held by nobody), then every booked log's change to
+        them replayed in chain order, as the sync applied it. For a repair, after the retracted
+        blocks' logs are deleted: a sale they held is no longer a sale (the only way an edition
+        leaves "sold"). Returns how many editions changed."""
+        if not tokens:
+            return 0
+        editions = [
+            edition
+            for edition in session.scalars(
+                select(NftEdition).where(NftEdition.collection_id.in_({c for c, _ in tokens}))
+            )
+            if (edition.collection_id, edition.token_id) in tokens
+        ]
+        before = {edition.id: (edition.status, edition.holder) for edition in editions}
+        for edition in editions:
+            edition.status, edition.holder = EditionStatus.AVAILABLE, None
+        session.flush()
+        self._apply_edition_changes(
+            session,
+            [
+                change
+                for change in self._booked_changes(session, watch)
+                if (change.collection_id, change.token_id) in tokens
+            ],
+        )
+        return sum(1 for e in editions if (e.status, e.holder) != before[e.id])
+
     # ------------------------------------------------------------------ booking
 
     def _load_fees(self) -> FeeSchedule:
-        fees = FeeSchedule()
         with self.sessions() as session:
-            rows = session.scalars(
-                select(ChainLog)
-                .where(
-                    ChainLog.chain_id == self.chain_id,
-                    ChainLog.is_booked.is_(True),
-                    ChainLog.topic0.in_(_SETTINGS_TOPICS),
-                )
-                .order_by(ChainLog.block_number, ChainLog.log_index)
+            return self._fees_booked(session)
+
+    def _fees_booked(self, session: Session) -> FeeSchedule:
+        fees = FeeSchedule()
+        rows = session.scalars(
+            select(ChainLog)
+            .where(
+                ChainLog.chain_id == self.chain_id,
+                ChainLog.is_booked.is_(True),
+                ChainLog.topic0.in_(_SETTINGS_TOPICS),
             )
-            for row in rows:
-                event = decode_log(self.chain_id, row.to_raw_log())
-                if isinstance(event, CollectionSettings):
-                    fees.record(event)
+            .order_by(ChainLog.block_number, ChainLog.log_index)
+        )
+        for row in rows:
+            event = decode_log(self.chain_id, row.to_raw_log())
+            if isinstance(event, CollectionSettings):
+                fees.record(event)
         return fees
 
     def _decode_relevant(

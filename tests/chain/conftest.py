@@ -25,7 +25,7 @@ from ledger.chain.sync import Syncer, SyncReport
 from ledger.config import load_settings
 from ledger.db import make_engine, make_session_factory
 from ledger.journal import compute_journal_checksum, get_balances
-from ledger.models import JournalEntry
+from ledger.models import JournalEntry, NftEdition
 
 
 def _unavailable(problem: str) -> None:
@@ -100,6 +100,14 @@ class SyncedLedger:
     def entries(self) -> list[JournalEntry]:
         with self.sessions() as session:
             return list(session.scalars(select(JournalEntry).order_by(JournalEntry.id)))
+
+    def editions(self) -> dict[tuple[int, int, int], tuple[str, str | None]]:
+        """(collection id, token id, edition number) -> (status, holder) of every edition."""
+        with self.sessions() as session:
+            return {
+                (e.collection_id, e.token_id, e.edition_number): (e.status.value, e.holder)
+                for e in session.scalars(select(NftEdition))
+            }
 
     def close(self) -> None:
         self.client.close()

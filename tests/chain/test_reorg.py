@@ -136,6 +136,8 @@ def test_reorg_below_the_final_block_halts_until_repaired(
     report = ledger.sync()
     booked = [e for e in ledger.entries() if e.block_hash == orphan]
     assert booked and report.booked_to >= report.head - 2
+    sold = {k: v for k, v in ledger.editions().items() if k[1] == 101}
+    assert sold and all(status == "sold" for status, _ in sold.values())
     reorg(anvil_node, d, 4)  # deeper than anvil's finality: a provider "lied"
     anvil_node.rpc("anvil_mine", [hex(3)])
     with pytest.raises(DeepReorgError, match="already booked as final"):
@@ -150,6 +152,11 @@ def test_reorg_below_the_final_block_halts_until_repaired(
     clean = fresh_copy()
     clean.sync()
     assert ledger.balances() == clean.balances()
+    # The sale is gone from the chain: its edition is listed again, held by the market, as a
+    # clean sync of the canonical chain leaves it (not "sold" to a buyer it never reached).
+    assert repaired.restored_editions == len(sold)
+    assert ledger.editions() == clean.editions()
+    assert all(status == "listed" for k, (status, _) in ledger.editions().items() if k[1] == 101)
     again = ledger.sync()
     assert again.entries_posted == 0 and not again.reorgs
 
