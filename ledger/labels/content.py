@@ -129,6 +129,8 @@ def build_labels(
     if hotline is not None:
         name = _show(hotline.name, lang, fallback)
         help_line = f"{phrase('help', lang)}: {hotline.number}" + (f" – {name}" if name else "")
+        if hotline.hours:  # shown as on the public pages: "111 – name (24/7)"
+            help_line += f" ({hotline.hours})"
     labels = []
     for art in _artworks(session, codes):
         details = tuple(

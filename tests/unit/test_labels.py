@@ -174,7 +174,7 @@ def _label(words: int = 75, *, title: str = "Venera", lang: str = "en") -> Label
         text=shorten_to_words(text, words),
         call_to_scan=PHRASES["call_to_scan"][lang],
         help_line="If you need help: 111 – Unified contact centre for victims of domestic violence "
-        "and bullying (24/7, free)",
+        "and bullying, free of charge (24/7)",
     )
 
 

@@ -61,6 +61,14 @@ def test_demo_banner_and_hotlines_on_the_page(client: FlaskClient) -> None:
     assert 'href="tel:111"' in html and "checked 2026-11-21" in html
 
 
+def test_each_help_line_states_its_hours_once(client: FlaskClient) -> None:
+    # The hours come from the line's own field; a name that repeated them printed "(24/7) (24/7)".
+    for lang in ("kk", "ru", "en"):
+        html = _html(client, f"/?lang={lang}")
+        assert html.count("24/7") == 4, lang  # 111, 150, 112 and 102
+        assert "(24/7)" in html and "24/7, " not in html
+
+
 def test_no_private_story_field_and_no_third_party_reference(client: FlaskClient) -> None:
     # The one link that leaves the site is the quick exit's (a link, never loaded by the page).
     exit_url = client.application.extensions["ledger.settings"].safety.exit_url
