@@ -92,6 +92,9 @@ class PublicEntry:
     beneficiary_key: str | None
     proof: Proof
     is_reversal: bool = False
+    # A payout on an artwork's page: the part of it that came from that artwork (a payout
+    # pools the money of several works); None elsewhere.
+    for_this_work: int | None = None
 
 
 @dataclass(frozen=True)
@@ -629,7 +632,9 @@ def get_artwork_transparency(ledger: PublicLedger, artwork_id: int) -> ArtworkTr
     """Cut the public ledger down to one artwork."""
     figures = FiguresByAsset()
     per_recipient: dict[tuple[str, str], Figures] = defaultdict(Figures)
-    payout_entries: set[int] = set()
+    # (payout entry, asset) -> the part of that payout from this artwork (one payout entry
+    # pays one beneficiary)
+    from_this_work: dict[tuple[int, str], int] = defaultdict(int)
     for flow in ledger.flows_by_artwork.get(artwork_id, []):
         figures.add(flow)
         if flow.kind in (FlowKind.ROUTED, FlowKind.DISBURSED) and flow.recipient:
@@ -637,9 +642,13 @@ def get_artwork_transparency(ledger: PublicLedger, artwork_id: int) -> ArtworkTr
                 flow.kind, flow.amount
             )
         if flow.kind == FlowKind.DISBURSED:
-            payout_entries.add(flow.entry_id)
+            from_this_work[(flow.entry_id, flow.asset)] += flow.amount
     entries = list(ledger.sales_by_artwork.get(artwork_id, []))
-    entries += [d for d in ledger.disbursements if d.entry_id in payout_entries]
+    entries += [
+        replace(d, for_this_work=from_this_work[k])
+        for d in ledger.disbursements
+        if (k := (d.entry_id, d.asset)) in from_this_work
+    ]
     return ArtworkTransparency(
         figures={a: figures.by_asset[a] for a in figures.assets()},
         beneficiaries=[(k, a, f) for (k, a), f in sorted(per_recipient.items()) if not f.is_zero()],

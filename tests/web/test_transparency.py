@@ -131,6 +131,45 @@ def test_artwork_page_shows_its_figures_beneficiaries_proofs_and_pending(
     assert "Nothing has been sold or paid out for this work yet." in other
 
 
+def test_a_pooled_payout_says_how_much_of_it_came_from_the_work_in_view(
+    demo_app: Flask, settings: Settings, tmp_path: Path
+) -> None:
+    # One bank payout of 300 KZT to the crisis centre pays out what two works routed to it
+    # (60 % of each sale): Alina's 60 KZT first, then 240 KZT of Venera's 600 KZT. Each work's
+    # page lists the payout as proof and says which part of it was that work's money.
+    engine = engine_from_settings(settings, writer=True)
+    with session_scope(make_session_factory(engine)) as session:
+        open_account(session, bank_account())
+        open_account(session, sales_account("Exhibition"))
+        _sale(session, "cash-alina", 10_000, "KZT", "alina", Evidence.manual())
+        _sale(session, "cash-venera", 100_000, "KZT", "venera", Evidence.manual())
+        route_pending(session)
+        record_bank_disbursement(
+            session,
+            tmp_path / "documents",
+            BankPayout(
+                beneficiary_key="crisis-centre-almaty",
+                asset="KZT",
+                amount=30_000,
+                bank_reference=BANK_REF,
+                paid_at=T0 + timedelta(days=3),
+                document=b"%PDF-1.4 statement",
+                document_name="statement.pdf",
+            ),
+        )
+    engine.dispose()
+    client = demo_app.test_client()
+    for code, part in ((VENERA, "240 KZT"), (ALINA, "60 KZT")):
+        body = client.get(f"/artworks/{code}?lang=en").get_data(as_text=True)
+        assert "300 KZT" in body and BANK_REF in body
+        assert f"(of which {part} from this work)" in body, code
+    russian = client.get(f"/artworks/{VENERA}?lang=ru").get_data(as_text=True)
+    assert "(из них 240 KZT от этой работы)" in russian
+    # The full ledger lists the payout once, whole.
+    ledger = client.get("/ledger?lang=en").get_data(as_text=True)
+    assert "from this work" not in ledger
+
+
 def test_artwork_page_etag_changes_when_the_figures_change(
     demo_app: Flask, settings: Settings, tmp_path: Path
 ) -> None:
