@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from ledger.accounts import bank_account, sales_account
 from ledger.journal import EntrySpec, Evidence, PostingSpec, ensure_asset, open_account, post_entry
 from ledger.models import Artwork, AssetKind
 from ledger.routing.attribute import Attribution
+from ledger.routing.disburse import BankPayout, record_bank_disbursement
 from ledger.routing.route import record_attribution
 
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -72,3 +74,23 @@ def attributed_cash_sale(
     art_id = session.scalars(select(Artwork.id).where(Artwork.key == artwork)).one()
     record_attribution(session, entry, Attribution("Exhibition", artwork_id=art_id))
     return entry.id
+
+
+def bank_payout_to_crisis_centre(
+    session: Session, documents: Path, reference: str, amount: int, at: datetime
+) -> None:
+    """Record a bank payout of ``amount`` KZT (in tiyn) to the demo crisis centre, with a
+    statement whose bytes carry ``reference``."""
+    record_bank_disbursement(
+        session,
+        documents,
+        BankPayout(
+            beneficiary_key="crisis-centre-almaty",
+            asset="KZT",
+            amount=amount,
+            bank_reference=reference,
+            paid_at=at,
+            document=b"%PDF-1.4 " + reference.encode(),
+            document_name="statement.pdf",
+        ),
+    )

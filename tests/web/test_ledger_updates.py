@@ -18,29 +18,12 @@ from ledger.demo.load import load_demo
 from ledger.journal import open_account, reverse_entry
 from ledger.reports.flows import FlowBook, iter_flows, update_flow_book
 from ledger.reports.public import build_public_ledger, get_ledger_version
-from ledger.routing.disburse import BankPayout, record_bank_disbursement
 from ledger.routing.route import route_pending
-from tests.factories import attributed_cash_sale
+from tests.factories import attributed_cash_sale, bank_payout_to_crisis_centre
 from web.transparency import LedgerCache
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
 FALLBACK = ("kk", "ru", "en")
-
-
-def _payout(session: Session, documents: Path, reference: str, amount: int, at: datetime) -> None:
-    record_bank_disbursement(
-        session,
-        documents,
-        BankPayout(
-            beneficiary_key="crisis-centre-almaty",
-            asset="KZT",
-            amount=amount,
-            bank_reference=reference,
-            paid_at=at,
-            document=b"%PDF-1.4 " + reference.encode(),
-            document_name="statement.pdf",
-        ),
-    )
 
 
 def _check(session: Session, book: FlowBook | None, cache: LedgerCache) -> tuple[FlowBook, bool]:
@@ -71,7 +54,7 @@ def test_a_ledger_updated_with_new_entries_equals_a_full_build(
     book, is_extended = _check(session, book, cache)
     assert is_extended  # new routed sales after everything else: only they were applied
 
-    _payout(session, documents, "PP-1", 30_000, T0 + timedelta(days=1))
+    bank_payout_to_crisis_centre(session, documents, "PP-1", 30_000, T0 + timedelta(days=1))
     book, is_extended = _check(session, book, cache)
     assert is_extended
 
@@ -97,6 +80,6 @@ def test_a_ledger_updated_with_new_entries_equals_a_full_build(
     book, is_extended = _check(session, book, cache)
     assert not is_extended
 
-    _payout(session, documents, "PP-2", 10_000, T0 + timedelta(days=4))
+    bank_payout_to_crisis_centre(session, documents, "PP-2", 10_000, T0 + timedelta(days=4))
     book, is_extended = _check(session, book, cache)
     assert is_extended

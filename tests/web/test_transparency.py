@@ -22,8 +22,8 @@ from ledger.db import engine_from_settings, make_session_factory, session_scope
 from ledger.journal import EntrySpec, Evidence, PostingSpec, open_account, post_entry
 from ledger.models import Artwork, ChainLog, Gift, Person
 from ledger.routing.attribute import Attribution
-from ledger.routing.disburse import BankPayout, record_bank_disbursement
 from ledger.routing.route import record_attribution, route_pending
+from tests.factories import bank_payout_to_crisis_centre
 
 VENERA = "zvcp7r"
 ALINA = "xv7849"
@@ -74,19 +74,7 @@ def add_sales(settings: Settings, documents: Path) -> None:
         chain = Evidence.chain_log(56, 1000, "0x" + "b1" * 32, 3, SALE_TX)
         _sale(session, "chain-1", 10**17, "BNB", "venera", chain)
         route_pending(session)
-        record_bank_disbursement(
-            session,
-            documents,
-            BankPayout(
-                beneficiary_key="crisis-centre-almaty",
-                asset="KZT",
-                amount=30_000,
-                bank_reference=BANK_REF,
-                paid_at=T0 + timedelta(days=3),
-                document=b"%PDF-1.4 statement",
-                document_name="statement.pdf",
-            ),
-        )
+        bank_payout_to_crisis_centre(session, documents, BANK_REF, 30_000, T0 + timedelta(days=3))
         session.add(
             ChainLog(
                 chain_id=56,
@@ -144,18 +132,8 @@ def test_a_pooled_payout_says_how_much_of_it_came_from_the_work_in_view(
         _sale(session, "cash-alina", 10_000, "KZT", "alina", Evidence.manual())
         _sale(session, "cash-venera", 100_000, "KZT", "venera", Evidence.manual())
         route_pending(session)
-        record_bank_disbursement(
-            session,
-            tmp_path / "documents",
-            BankPayout(
-                beneficiary_key="crisis-centre-almaty",
-                asset="KZT",
-                amount=30_000,
-                bank_reference=BANK_REF,
-                paid_at=T0 + timedelta(days=3),
-                document=b"%PDF-1.4 statement",
-                document_name="statement.pdf",
-            ),
+        bank_payout_to_crisis_centre(
+            session, tmp_path / "documents", BANK_REF, 30_000, T0 + timedelta(days=3)
         )
     engine.dispose()
     client = demo_app.test_client()
